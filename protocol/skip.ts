@@ -1,0 +1,4 @@
+// Skip pillar: request/response types for the sidecar and messages for the skip panel.
+
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface SkipMethods {}
