@@ -1,0 +1,53 @@
+// Contract between the extension shell (src/) and each feature (decode / skip / probe).
+// A feature lives in src/features/<kind>/: an index.ts exporting `activate(ctx: FeatureContext)`,
+// one file per command, and its webview app in webview/<kind>/. The shell implements FeatureContext.
+import type * as vscode from 'vscode';
+import type { ParamsOf, PanelKind, ResultOf, SidecarMethod, TokenSpan, ProgressParams, ModelInfo } from '../../protocol';
+
+/** A prompt in the editor: a whole *.prompt.md file, a ```prompt fence, a JSONL line, or a selection. */
+export interface PromptRef {
+  uri: vscode.Uri;
+  /** The prompt's range in the document. */
+  range: vscode.Range;
+  text: string;
+}
+
+export interface RequestOptions {
+  token?: vscode.CancellationToken;
+  onProgress?: (p: ProgressParams) => void;
+}
+
+/** A stored, reopenable result of one analysis. */
+export interface StoredResult<R = unknown> {
+  id: string;
+  kind: PanelKind;
+  title: string;
+  createdAt: string;
+  modelId: string;
+  modelName: string;
+  prompt?: { uri: string; startOffset: number; text: string };
+  /** Token spans of the prompt (offsets relative to prompt.text), for editor highlighting. */
+  tokens?: TokenSpan[];
+  /** The request that produced it, so it can be re-run. */
+  request: { method: SidecarMethod; params: unknown };
+  result: R;
+}
+
+export interface FeatureContext {
+  readonly extension: vscode.ExtensionContext;
+  /** Typed sidecar request; restarts the sidecar if it died; rejects with a readable Error on failure. */
+  request<M extends SidecarMethod>(method: M, params: ParamsOf<M>, opts?: RequestOptions): Promise<ResultOf<M>>;
+  /** Runs `fn` under a cancellable progress notification; sidecar progress is forwarded to it. */
+  withProgress<T>(title: string, fn: (opts: Required<RequestOptions>) => Promise<T>): Promise<T | undefined>;
+  /** The loaded model, loading the configured/demo one first if none is loaded. */
+  ensureModel(): Promise<ModelInfo>;
+  /** The prompt to analyse: from CodeLens arguments, else the selection, else the prompt under the cursor. */
+  resolvePrompt(arg?: unknown): PromptRef | undefined;
+  /** Persists a result and opens (or reveals) its panel, linked to its prompt. */
+  showResult<R>(result: Omit<StoredResult<R>, 'id' | 'createdAt'>): Promise<StoredResult<R>>;
+  /** Handles a webview 'request' message of this feature's panels (method names are feature-private). */
+  onWebviewRequest(kind: PanelKind, handler: (method: string, params: unknown, stored: StoredResult) => Promise<unknown>): vscode.Disposable;
+  /** Settings under layerlens.* */
+  config<T>(key: string, fallback: T): T;
+  readonly log: vscode.LogOutputChannel;
+}
