@@ -83,7 +83,18 @@ export interface Engine {
   /** Final norm only: [T, d] → [T, d]. */
   finalNorm(residual: Mat): Promise<Mat>;
 
+  /**
+   * Batched forward (identity plan or a given plan) over sequences of different lengths, right-padded
+   * with a correct attention mask; results are per sequence, unpadded. Used for activation extraction.
+   */
+  forwardBatch(batch: ArrayLike<number>[], opts?: Omit<ForwardOptions, 'cache'>): Promise<ForwardResult[]>;
+
   newCache(plan?: ExecutionPlan): KvCache;
   headWeights(): HeadWeights;
+  /**
+   * What each MLP hidden unit ("neuron") of block `layer` writes into the residual stream:
+   * [intermediate, d] (row n = output weights of neuron n). Undefined when the graph hides it.
+   */
+  mlpOutputWeights(layer: number): Mat | undefined;
   dispose(): Promise<void>;
 }
