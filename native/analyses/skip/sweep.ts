@@ -1,0 +1,152 @@
+// Layer sweep: run many modified plans (skip a block, skip a sublayer, swap neighbours, repeat a
+// block, skip a span) over one or more texts and score each against the unmodified model.
+// Prefix reuse: the unmodified pass is run once per text with the stage primitives; each plan starts
+// from the residual after the blocks it shares with the unmodified model.
+import type { Engine, Mat, StageState } from '../../engine/api';
+import type { SkipSweepResult, SweepEntry, SweepOptions } from '../../../protocol/skip';
+import { argmax, klLog, logSoftmax, rankOf, row } from './math';
+import { lastSlot, sharedPrefix, sweepPlans, type SweepPlan } from './plans';
+import { SublayerAccumulator, type BlockTrace } from './sublayer';
+
+export interface SweepInput {
+  /** Token ids of each text; the first is "the prompt" (per-token results and the answer refer to it). */
+  texts: number[][];
+  /** Token index in the first text of the answer token (>= 1). */
+  answerIndex?: number;
+  options?: SweepOptions;
+  signal?: AbortSignal;
+  /** Called after each plan of each text with the running entries. */
+  onProgress?: (fraction: number, entries: SweepEntry[]) => void;
+  tokenText?: (id: number) => string;
+}
+
+export type SweepOutput = Omit<SkipSweepResult, 'tokens' | 'elapsedMs'>;
+
+/** Result of the unmodified pass over one text: states after 0..L blocks, traces, logits. */
+interface BasePass {
+  states: StageState[];
+  traces: BlockTrace[];
+  logits: Mat;
+}
+
+/** Runs the unmodified model block by block, keeping every intermediate state. */
+export async function basePass(engine: Engine, ids: number[], signal?: AbortSignal): Promise<BasePass> {
+  const L = engine.layerMap.numLayers;
+  const states: StageState[] = [await engine.begin(ids)];
+  const traces: BlockTrace[] = [];
+  for (let l = 0; l < L; l++) {
+    signal?.throwIfAborted();
+    const out = await engine.runSlot(states[l], { layer: l }, l);
+    states.push(out.state);
+    traces.push({ residPre: states[l].residual, residPost: out.state.residual, residMid: out.residMid, attnOut: out.attnOut, mlpOut: out.mlpOut });
+  }
+  return { states, traces, logits: await engine.head(states[L].residual) };
+}
+
+/** Runs `plan` from the shared prefix state; returns its logits and the number of slots evaluated. */
+export async function runFromPrefix(engine: Engine, base: BasePass, p: SweepPlan['plan'], signal?: AbortSignal): Promise<{ logits: Mat; slots: number }> {
+  const k = Math.min(sharedPrefix(p), lastSlot(p) + 1);
+  let state = base.states[k];
+  const end = lastSlot(p);
+  for (let j = k; j <= end; j++) {
+    signal?.throwIfAborted();
+    state = (await engine.runSlot(state, p.slots[j], j)).state;
+  }
+  return { logits: await engine.head(state.residual), slots: end + 1 - k };
+}
+
+/** Running sums of one plan's metrics over texts. */
+interface Acc {
+  sp: SweepPlan;
+  ce: number;
+  kl: number;
+  agree: number;
+  cePositions: number;
+  klPositions: number;
+  klPerToken: number[];
+  answer?: SweepEntry['answer'];
+}
+
+/** The sweep. Throws the signal's reason when aborted. */
+export async function layerSweep(engine: Engine, input: SweepInput): Promise<SweepOutput> {
+  const { layerMap } = engine;
+  const L = layerMap.numLayers;
+  const texts = input.texts.filter((t) => t.length > 0);
+  if (texts.length === 0) throw new Error('nothing to sweep: the text has no tokens');
+  const plans = sweepPlans(L, input.options ?? {}, (l) => layerMap.blocks[l]?.sublayersSeparable ?? false);
+  const accs: Acc[] = plans.map((sp) => ({ sp, ce: 0, kl: 0, agree: 0, cePositions: 0, klPositions: 0, klPerToken: [] }));
+  const sublayer = new SublayerAccumulator(L);
+  let baseCe = 0;
+  let cePositions = 0;
+  let slotEvals = 0;
+  const answerIndex = input.answerIndex;
+  const total = texts.length * plans.length;
+  let done = 0;
+
+  for (let ti = 0; ti < texts.length; ti++) {
+    const ids = texts[ti];
+    const base = await basePass(engine, ids, input.signal);
+    slotEvals += L;
+    sublayer.add(base.traces);
+    const T = ids.length;
+    const baseLp = Array.from({ length: T }, (_, t) => logSoftmax(row(base.logits, t)));
+    const baseTop = baseLp.map((r) => argmax(r));
+    for (let t = 0; t + 1 < T; t++) baseCe -= baseLp[t][ids[t + 1]];
+    cePositions += T - 1;
+
+    for (const acc of accs) {
+      input.signal?.throwIfAborted();
+      const { logits, slots } = await runFromPrefix(engine, base, acc.sp.plan, input.signal);
+      slotEvals += slots;
+      for (let t = 0; t < T; t++) {
+        const lp = logSoftmax(row(logits, t));
+        const kl = klLog(baseLp[t], lp);
+        acc.kl += kl;
+        if (argmax(lp) === baseTop[t]) acc.agree++;
+        if (t + 1 < T) acc.ce -= lp[ids[t + 1]];
+        if (ti === 0) {
+          acc.klPerToken.push(kl);
+          if (answerIndex !== undefined && t === answerIndex - 1) {
+            const target = ids[answerIndex];
+            const top1Id = argmax(lp);
+            acc.answer = {
+              tokenId: target,
+              baseLogprob: baseLp[t][target],
+              logprob: lp[target],
+              rank: rankOf(lp, target),
+              top1Id,
+              top1Text: input.tokenText?.(top1Id) ?? String(top1Id),
+            };
+          }
+        }
+      }
+      acc.cePositions += T - 1;
+      acc.klPositions += T;
+      done++;
+      input.onProgress?.(done / total, accs.filter((a) => a.klPositions > 0).map(entryOf));
+    }
+  }
+  return {
+    numLayers: L,
+    texts: texts.length,
+    positions: cePositions,
+    baseCe: cePositions > 0 ? baseCe / cePositions : NaN,
+    entries: accs.map(entryOf),
+    sublayer: sublayer.result(),
+    forwardEquivalents: slotEvals / L / texts.length,
+  };
+}
+
+function entryOf(a: Acc): SweepEntry {
+  return {
+    kind: a.sp.kind,
+    layers: a.sp.layers,
+    plan: a.sp.plan,
+    label: a.sp.plan.name ?? a.sp.kind,
+    ce: a.cePositions > 0 ? a.ce / a.cePositions : NaN,
+    kl: a.kl / a.klPositions,
+    top1: a.agree / a.klPositions,
+    klPerToken: a.klPerToken,
+    answer: a.answer,
+  };
+}

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { identityPlan } from '../../../protocol';
+import { decode, DynamicExitPolicy, fixedPolicy, speculativeDecode } from '../../../native/analyses/skip/speculative';
+import { earlyExitPlan, skipPlan } from '../../../native/analyses/skip/plans';
+import { ToyEngine } from './toyEngine';
+
+const prompt = [3, 7, 1, 12, 5];
+const maxNewTokens = 24;
+
+test('plain decoding with the cache equals recomputing the whole sequence each step', async () => {
+  const engine = new ToyEngine({ layers: 4, seed: 2 });
+  const { ids } = await decode(engine, prompt, { maxNewTokens: 8 });
+  const seq = [...prompt];
+  for (let i = 0; i < 8; i++) {
+    const l = (await engine.forward(seq, { logits: 'last' })).logits!;
+    seq.push(l.data.indexOf(Math.max(...l.data)));
+  }
+  assert.deepEqual(ids, seq.slice(prompt.length));
+});
+
+test('self-speculative output equals greedy for every early-exit layer and draft length, with rejections', async () => {
+  const engine = new ToyEngine({ layers: 5, seed: 4 });
+  const greedy = (await decode(engine, prompt, { maxNewTokens })).ids;
+  let sawRejection = false;
+  let sawAcceptance = false;
+  for (let e = 0; e < 4; e++) {
+    for (const k of [1, 3, 5, 'adaptive'] as const) {
+      const run = await speculativeDecode(engine, prompt, fixedPolicy(earlyExitPlan(5, e), k), { maxNewTokens });
+      assert.deepEqual(run.ids, greedy, `exit ${e} k ${k}`);
+      assert.equal(run.tokens.length, greedy.length);
+      assert.equal(run.stats.accepted, run.tokens.filter((t) => t.origin === 'accepted').length);
+      if (run.stats.accepted < run.stats.drafted) sawRejection = true;
+      if (run.stats.accepted > 0) sawAcceptance = true;
+    }
+  }
+  assert.ok(sawRejection && sawAcceptance);
+});
+
+test('self-speculative output equals greedy for skip-set drafts and the dynamic exit (DEL) policy', async () => {
+  const engine = new ToyEngine({ layers: 6, seed: 9 });
+  const greedy = (await decode(engine, prompt, { maxNewTokens })).ids;
+  for (const skip of [[1], [2, 3], [1, 2, 3, 4]]) {
+    const run = await speculativeDecode(engine, prompt, fixedPolicy(skipPlan(6, skip), 4), { maxNewTokens });
+    assert.deepEqual(run.ids, greedy, `skip ${skip}`);
+  }
+  const policy = new DynamicExitPolicy(engine, 'adaptive');
+  const run = await speculativeDecode(engine, prompt, policy, { maxNewTokens });
+  assert.deepEqual(run.ids, greedy);
+  assert.equal(run.exitLayers.length, run.stats.rounds);
+  assert.ok(run.exitLayers.every((e) => e >= 0 && e < 5));
+  assert.ok(policy.rates.every((r) => r >= 0 && r <= 1));
+});
+
+test('a draft identical to the full model is always accepted (greedy and sampled)', async () => {
+  const engine = new ToyEngine({ layers: 3, seed: 6 });
+  for (const temperature of [0, 0.8]) {
+    const run = await speculativeDecode(engine, prompt, fixedPolicy(identityPlan(3), 3), { maxNewTokens: 13, temperature, seed: 5 });
+    assert.equal(run.stats.acceptanceRate, 1, `temperature ${temperature}`);
+    assert.equal(run.ids.length, 13);
+  }
+});
+
+test('sampled self-speculative decoding is reproducible with a seed and stops at end-of-sequence', async () => {
+  const engine = new ToyEngine({ layers: 4, seed: 8 });
+  const opts = { maxNewTokens: 16, temperature: 1, seed: 42 };
+  const a = await speculativeDecode(engine, prompt, fixedPolicy(earlyExitPlan(4, 1), 3), opts);
+  const b = await speculativeDecode(engine, prompt, fixedPolicy(earlyExitPlan(4, 1), 3), opts);
+  assert.deepEqual(a.ids, b.ids);
+  const greedy = (await decode(engine, prompt, { maxNewTokens: 16 })).ids;
+  const eos = greedy[5];
+  const stop = await speculativeDecode(engine, prompt, fixedPolicy(earlyExitPlan(4, 2), 4), { maxNewTokens: 16, eosTokenIds: [eos] });
+  assert.deepEqual(stop.ids, greedy.slice(0, greedy.indexOf(eos) + 1));
+});
