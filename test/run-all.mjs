@@ -1,10 +1,13 @@
 #!/usr/bin/env node
-// Runs every suite (unit, integration in the real extension host, end-to-end in real VS Code)
-// and ends with one line "N passed, N failed" summing them all.
-// Suites: each is a command that writes a JSON summary {passed, failed, skipped} to the file in $SUITE_SUMMARY.
+// The README's test command (`npm test`): installs npm dependencies if they are missing, builds, then
+// runs every suite (unit; integration in the real extension host; end-to-end in real VS Code) and ends
+// with one line "N passed, N failed, N skipped" summing them all.
+// Suites: each is a command that writes a JSON summary {passed, failed, skipped} to the file in
+// $SUITE_SUMMARY (test/summary.mjs). Usage: node test/run-all.mjs [unit|integration|e2e ...]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { build, ensureNpmDeps } from '../tools/setup.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const only = process.argv.slice(2);
@@ -55,6 +58,13 @@ function runScript(script) {
 }
 
 const total = { passed: 0, failed: 0, skipped: 0 };
+try {
+  ensureNpmDeps();
+  build();
+} catch (e) {
+  console.error(`build failed: ${e.message}`);
+  total.failed++;
+}
 for (const s of suites) {
   if (only.length && !only.includes(s.name)) continue;
   if (s.script && !existsSync(join(root, s.script))) continue;

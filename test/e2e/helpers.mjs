@@ -1,0 +1,201 @@
+// Helpers handed to every E2E test as `helpers`: drive the real VS Code workbench (code-server in
+// headless chromium) the way a user does, and look at the processes behind it.
+import { mkdirSync, readFileSync, readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { groupProcesses, extensionHostLog } from '../../tools/code-server.mjs';
+
+/** Thrown by `helpers.skip()`: the driver counts the test as skipped, not failed. */
+export class SkipTest extends Error {}
+
+const QUICK_INPUT = '.quick-input-widget';
+
+/**
+ * @param {{ page: import('playwright-core').Page, server: { pgid: number }, profile: { userData: string },
+ *   workspace: string, resultsDir: string, extensionId: string }} env
+ */
+export function makeHelpers({ page, server, profile, workspace, resultsDir, extensionId }) {
+  mkdirSync(resultsDir, { recursive: true });
+
+  const h = {
+    page, workspace, resultsDir,
+
+    /** Marks the running test as skipped (throws). */
+    skip(reason) { throw new SkipTest(reason); },
+
+    /** Opens the command palette, picks the command by its title (e.g. "layerlens: Load Demo Model"), runs it. */
+    async runCommand(title, { timeout = 15_000 } = {}) {
+      await h.closeQuickInput();
+      await page.keyboard.press('F1');
+      const input = page.locator(`${QUICK_INPUT} input`);
+      await input.waitFor({ state: 'visible', timeout });
+      await input.fill(`>${title}`);
+      const row = h.paletteRow(title);
+      await row.waitFor({ state: 'visible', timeout });
+      await row.click();
+      await page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout }).catch(() => {});
+    },
+
+    /** Palette rows whose label is exactly `title` (use after typing into the palette). */
+    paletteRow(title) {
+      return page.locator(`${QUICK_INPUT} .quick-input-list .monaco-list-row`)
+        .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRe(title)}$`) }) }).first();
+    },
+
+    /** Labels of the palette rows for a filter text (the palette is left closed). */
+    async paletteEntries(filter, { settleMs = 800 } = {}) {
+      await h.closeQuickInput();
+      await page.keyboard.press('F1');
+      const input = page.locator(`${QUICK_INPUT} input`);
+      await input.waitFor({ state: 'visible' });
+      await input.fill(`>${filter}`);
+      await page.waitForTimeout(settleMs);
+      const labels = await page.locator(`${QUICK_INPUT} .quick-input-list .monaco-list-row .label-name`).allInnerTexts();
+      await h.closeQuickInput();
+      return labels.map((l) => l.trim());
+    },
+
+    /** Closes the palette / quick pick if it is open. */
+    async closeQuickInput() {
+      if (await page.locator(QUICK_INPUT).isVisible()) {
+        await page.keyboard.press('Escape');
+        await page.locator(QUICK_INPUT).waitFor({ state: 'hidden' });
+      }
+    },
+
+    /** Opens a workspace file by its path relative to the workspace (Quick Open), waits for its tab. */
+    async openFile(relPath, { timeout = 15_000 } = {}) {
+      await h.closeQuickInput();
+      await page.keyboard.press('Control+P');
+      const input = page.locator(`${QUICK_INPUT} input`);
+      await input.waitFor({ state: 'visible', timeout });
+      await input.fill(relPath);
+      const name = relPath.split('/').pop();
+      const row = page.locator(`${QUICK_INPUT} .quick-input-list .monaco-list-row`).filter({ hasText: name }).first();
+      await row.waitFor({ state: 'visible', timeout });
+      await page.keyboard.press('Enter');
+      await page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ timeout });
+      await page.locator('.editor-instance .monaco-editor .view-lines').first().waitFor({ timeout });
+    },
+
+    /** The CodeLens link with this title (first match) in the visible editor. */
+    codeLens(title) {
+      return page.locator('.codelens-decoration a', { hasText: title }).first();
+    },
+
+    /** Titles of all CodeLens links in the visible editor, once at least one has rendered. */
+    async codeLensTitles({ timeout = 20_000 } = {}) {
+      await page.locator('.codelens-decoration a').first().waitFor({ timeout });
+      return (await page.locator('.codelens-decoration a').allInnerTexts()).map((t) => t.trim());
+    },
+
+    /** Clicks a CodeLens by title. */
+    async clickCodeLens(title, { timeout = 20_000 } = {}) {
+      const lens = h.codeLens(title);
+      await lens.waitFor({ state: 'visible', timeout });
+      await lens.click();
+    },
+
+    /**
+     * Frame locator for the content of the visible webview (panel or view); with several visible, the
+     * last opened. To pick a panel, activate its editor tab first (`activateTab`).
+     */
+    webview() {
+      return page.locator('iframe.webview.ready').filter({ visible: true }).last()
+        .contentFrame().frameLocator('iframe#active-frame');
+    },
+
+    /** Activates the editor tab whose label contains `title`. */
+    async activateTab(title) {
+      const tab = page.locator('.tabs-container .tab', { hasText: title }).first();
+      await tab.waitFor();
+      await tab.click();
+    },
+
+    /** Waits until a status bar item with this text (string or RegExp) is visible; returns its full text. */
+    async waitForStatusBar(text, { timeout = 30_000 } = {}) {
+      const item = page.locator('.statusbar-item', { hasText: text }).first();
+      await item.waitFor({ state: 'visible', timeout });
+      return (await item.innerText()).trim();
+    },
+
+    /** Texts of the notification toasts now visible (only on a server without the smoke-test driver). */
+    async notifications() {
+      return (await page.locator('.notifications-toasts .notification-toast .notification-list-item-message')
+        .allInnerTexts()).map((t) => t.trim());
+    },
+
+    /** Waits for a toast whose message matches `text` (string or RegExp); returns its message. */
+    async waitForNotification(text, { timeout = 30_000 } = {}) {
+      const toast = page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
+      await toast.waitFor({ state: 'visible', timeout });
+      return (await toast.locator('.notification-list-item-message').innerText()).trim();
+    },
+
+    /** Closes all visible toasts (so later waits see only new ones). */
+    async clearNotifications() {
+      await h.runCommand('Notifications: Clear All Notifications');
+    },
+
+    /** Saves a full-page screenshot to test-results/e2e/<name>.png and returns the path. */
+    async screenshot(name) {
+      const file = join(resultsDir, `${name.replace(/[^\w.-]+/g, '_')}.png`);
+      await page.screenshot({ path: file });
+      return file;
+    },
+
+    /** Processes of the extension's sidecar (node processes running out/sidecar.js) under this server. */
+    sidecarProcesses() {
+      return groupProcesses(server.pgid, 'sidecar.js');
+    },
+
+    /** Waits for exactly one sidecar process and returns its pid. */
+    async sidecarPid({ timeout = 30_000, not } = {}) {
+      const until = Date.now() + timeout;
+      for (;;) {
+        const pids = h.sidecarProcesses().map((p) => p.pid).filter((p) => p !== not);
+        if (pids.length === 1) return pids[0];
+        if (Date.now() > until) throw new Error(`expected one sidecar process, found ${JSON.stringify(h.sidecarProcesses())}`);
+        await page.waitForTimeout(250);
+      }
+    },
+
+    /** SIGKILLs the sidecar process and returns the pid it had. */
+    async killSidecar() {
+      const pid = await h.sidecarPid();
+      process.kill(pid, 'SIGKILL');
+      return pid;
+    },
+
+    /** The extension host log of this session (activation lines, errors). */
+    extensionHostLog() { return extensionHostLog(profile); },
+
+    /** Text of the extension's output channel (named `channel`), or '' if it has not written yet. */
+    outputChannel(channel = 'layerlens') {
+      const logs = join(profile.userData, 'logs');
+      let text = '';
+      for (const f of walk(logs)) if (f.endsWith(`-${channel}.log`)) text += readFileSync(f, 'utf8');
+      return text;
+    },
+
+    /** Waits until the extension has been activated in the extension host. */
+    async waitForActivation({ timeout = 60_000 } = {}) {
+      const until = Date.now() + timeout;
+      const marker = `_doActivateExtension ${extensionId}`;
+      while (!h.extensionHostLog().includes(marker)) {
+        if (Date.now() > until) throw new Error(`extension ${extensionId} was not activated within ${timeout / 1000} s`);
+        await page.waitForTimeout(250);
+      }
+    },
+  };
+  return h;
+}
+
+function escapeRe(s) { return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'); }
+
+function* walk(dir) {
+  if (!existsSync(dir)) return;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) yield* walk(p); else yield p;
+  }
+}
