@@ -184,7 +184,7 @@ export interface SelfSpecResult {
   draft: ExecutionPlan;
   spec: SelfSpecStats;
   greedy: { tokensPerSec: number; ids: number[] };
-  /** greedy tokens/s over self-spec tokens/s, measured in the same run. */
+  /** Self-speculative tokens/s over plain greedy tokens/s, measured in the same run (> 1: faster). */
   speedup: number;
   /** Greedy mode only: output identical to plain greedy decoding. */
   equalsGreedy?: boolean;

@@ -112,7 +112,7 @@ test('sublayer statistics match the residual taps of a plain forward', async () 
   for (let l = 0; l < 4; l++) {
     assert.ok(Math.abs(s.similarity[l][l] - 1) < 1e-6);
     assert.ok(s.attnRelNorm[l].every((v) => v !== null && v > 0));
-    assert.ok(Math.abs(s.means.ioCos[l]! - s.ioCos[l].reduce((x, y) => x + y!, 0) / ids.length) < 1e-9);
+    assert.ok(Math.abs((s.means.ioCos[l] ?? NaN) - s.ioCos[l].reduce((x: number, y) => x + (y ?? NaN), 0) / ids.length) < 1e-9);
   }
 });
 
