@@ -1,0 +1,30 @@
+// Baselines that need no model: Hewitt & Liang control labels (one random label per word type, drawn
+// from the task's label distribution) and the word type of an example.
+import type { ProbeExample } from './dataset';
+import { rng } from './stats';
+
+/** The word an example's label is attached to: the last word of its span, else of its text (lower case). */
+export function wordType(ex: ProbeExample): string {
+  const text = ex.span ? ex.text.slice(ex.span[0], ex.span[1]) : ex.text;
+  const words = text.toLowerCase().match(/[\p{L}\p{N}']+/gu);
+  return words ? words[words.length - 1] : text.trim().toLowerCase();
+}
+
+/**
+ * Control-task labels: each distinct type gets one label drawn from the empirical distribution of y,
+ * so the control task has the task's label distribution but no relation to the representation beyond
+ * word identity.
+ */
+export function controlLabels(types: string[], y: ArrayLike<number>, classes: number, seed: number): Int32Array {
+  const freq = new Float64Array(classes);
+  for (let i = 0; i < y.length; i++) freq[y[i]] += 1 / y.length;
+  const rand = rng(seed);
+  const byType = new Map<string, number>();
+  for (const t of [...new Set(types)].sort()) {
+    let u = rand();
+    let c = 0;
+    while (c < classes - 1 && u >= freq[c]) u -= freq[c++];
+    byType.set(t, c);
+  }
+  return Int32Array.from(types, (t) => byType.get(t)!);
+}
