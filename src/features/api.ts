@@ -37,7 +37,10 @@ export interface FeatureContext {
   readonly extension: vscode.ExtensionContext;
   /** Typed sidecar request; restarts the sidecar if it died; rejects with a readable Error on failure. */
   request<M extends SidecarMethod>(method: M, params: ParamsOf<M>, opts?: RequestOptions): Promise<ResultOf<M>>;
-  /** Runs `fn` under a cancellable progress notification; sidecar progress is forwarded to it. */
+  /**
+   * Runs `fn` under a cancellable progress notification; sidecar progress is forwarded to it.
+   * Resolves undefined when cancelled; other errors are shown to the user and logged, then resolve undefined.
+   */
   withProgress<T>(title: string, fn: (opts: Required<RequestOptions>) => Promise<T>): Promise<T | undefined>;
   /** The loaded model, loading the configured/demo one first if none is loaded. */
   ensureModel(): Promise<ModelInfo>;
@@ -50,4 +53,21 @@ export interface FeatureContext {
   /** Settings under layerlens.* */
   config<T>(key: string, fallback: T): T;
   readonly log: vscode.LogOutputChannel;
+  /**
+   * Registers a command whose failures become a clear error message (not VS Code's generic one);
+   * disposed with the extension.
+   */
+  registerCommand(id: string, handler: (...args: unknown[]) => unknown): vscode.Disposable;
+  /**
+   * Custom re-run for this feature's panels ("Re-run" after the prompt was edited). Without one the
+   * shell re-sends `stored.request` with the prompt's current text (params.text) and the current model
+   * (params.modelId), and stores the sidecar's answer as `result` — right only when `result` is the
+   * sidecar result unchanged. `prompt` is the prompt's current text and place, if it still exists.
+   */
+  registerRerun(kind: PanelKind, handler: (stored: StoredResult, prompt: PromptRef | undefined, opts: Required<RequestOptions>) => Promise<Omit<StoredResult, 'id' | 'createdAt'>>): vscode.Disposable;
+}
+
+/** What src/features/<kind>/index.ts exports; listed in src/features/index.ts. */
+export interface FeatureModule {
+  activate(ctx: FeatureContext): void | Promise<void>;
 }

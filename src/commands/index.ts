@@ -1,0 +1,23 @@
+// Every shell command, one module each.
+import type { ShellCommand } from '../services';
+import { deleteResult } from './deleteResult';
+import { exportResult } from './exportResult';
+import { loadDemoModel } from './loadDemoModel';
+import { openModel } from './openModel';
+import { pickModel } from './pickModel';
+import { refreshResults } from './refreshResults';
+import { restartSidecar } from './restartSidecar';
+import { showResults } from './showResults';
+import { testState } from './testState';
+
+export const shellCommands: readonly ShellCommand[] = [
+  openModel,
+  loadDemoModel,
+  pickModel,
+  showResults,
+  restartSidecar,
+  exportResult,
+  deleteResult,
+  refreshResults,
+  testState,
+];

@@ -1,0 +1,7 @@
+// The features bundled into the extension (esbuild bundles statically: a feature is listed here).
+// Each feature adds its own import and list entry, e.g.
+//   import * as decode from './decode';      and      decode,
+import type { FeatureModule } from './api';
+
+export const features: Record<string, FeatureModule> = {
+};

@@ -1,0 +1,7 @@
+// The view module of each panel kind, imported statically (one bundle). Each feature adds its line, e.g.
+//   import { view as decode } from './decode/view';      and      decode,
+import type { PanelKind } from '../protocol';
+import type { ViewModule } from './api';
+
+export const views: Partial<Record<PanelKind, ViewModule>> = {
+};
