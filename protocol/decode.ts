@@ -1,4 +1,181 @@
-// Decode pillar: request/response types for the sidecar and messages for the decode panel.
+// Decode pillar: request/response types for the sidecar and the results the decode panel renders.
+// Results are reduced: numbers per layer x token (top-k ids, entropies, divergences), never vocab-sized
+// tensors per layer.
+import type { TextInput } from './core';
+import type { TokenSpan } from './model';
+import type { WithProgress } from './rpc';
 
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
-export interface DecodeMethods {}
+/** logit: final norm + head on each layer; shortcut: a least-squares map to the last layer first; tuned: a trained affine translator first. */
+export type LensKind = 'logit' | 'shortcut' | 'tuned';
+/** What colours a heatmap cell. */
+export type DecodeMetric = 'prob' | 'entropy' | 'kl' | 'rank';
+
+/** Lens statistics of one lens, [layer][token]; layer 0 is the embedding, layer i the output of block i-1. */
+export interface LensGrid {
+  lens: LensKind;
+  /** Top-k token ids, [layer][token][k], most probable first. */
+  topIds: number[][][];
+  topProbs: number[][][];
+  /** Entropy of the lens distribution, nats. */
+  entropy: number[][];
+  /** KL(model output ‖ lens), nats. */
+  kl: number[][];
+  targetProb: number[][];
+  /** Tokens ranked above the target (0 = the target is the top-1). */
+  targetRank: number[][];
+}
+
+export interface DecodeLayersParams extends TextInput, WithProgress {
+  /** Lenses to compute (default ['logit']). shortcut / tuned need a lens fitted with decode/fitLens. */
+  lenses?: LensKind[];
+  /** Top tokens per cell (default 5). */
+  topK?: number;
+  /** A target token scored at every position: an id, or text (its first token). Default: each position's next prompt token, and the model's top-1 at the last position. */
+  target?: number | string;
+  /** Folder holding fitted lenses (the host's per-workspace storage). */
+  lensDir?: string;
+}
+
+export interface DecodeLayersResult {
+  modelName: string;
+  numLayers: number;
+  /** 'embed', 'block 0', …: one per grid row. */
+  layerNames: string[];
+  tokens: TokenSpan[];
+  /** Target id per position. */
+  targets: number[];
+  /** Display text of every token id in the result (ids as strings). */
+  vocab: Record<string, string>;
+  grids: LensGrid[];
+  elapsedMs: number;
+}
+
+/** Texts to fit or evaluate lenses on: files (.txt/.md: paragraphs; .jsonl: "text" or "prompt" field or a string per line; .csv: a "text" column) and/or inline texts. */
+export interface CorpusSpec {
+  files?: string[];
+  texts?: string[];
+}
+
+/** Held-out quality of one lens at one layer. */
+export interface LensLayerEval {
+  /** Mean KL(model output ‖ lens), nats. */
+  kl: number;
+  /** Fraction of positions where the lens top-1 equals the model's top-1. */
+  top1: number;
+  /** Mean cross-entropy of the next prompt token, nats. */
+  ce: number;
+  /** Shortcut lens only: R² of the predicted final-layer state. */
+  r2?: number;
+}
+
+export interface LensEval {
+  lens: LensKind;
+  /** One per layer (embed, block 0, …, last block). */
+  layers: LensLayerEval[];
+}
+
+export interface FitLensParams extends WithProgress {
+  modelId: string;
+  kind: 'shortcut' | 'tuned';
+  corpus: CorpusSpec;
+  /** Folder where the fitted lens is cached (one file per model + corpus + options). */
+  lensDir: string;
+  /** Fraction of texts held out for evaluation (default 0.2). */
+  heldOut?: number;
+  /** Shortcut: ridge strength relative to the mean diagonal of XᵀX (default 1e-6). */
+  ridge?: number;
+  /** Tuned: Adam steps (default 300) and learning rate (default 1e-3). */
+  steps?: number;
+  learningRate?: number;
+  /** Refit even when a cached lens exists. */
+  refit?: boolean;
+}
+
+export interface FitLensResult {
+  kind: 'shortcut' | 'tuned';
+  file: string;
+  cached: boolean;
+  trainTokens: number;
+  heldOutTokens: number;
+  /** Held-out comparison of the logit lens and the fitted lens. */
+  evals: LensEval[];
+  /** Tuned lens: held-out mean KL over layers after each evaluation round. */
+  curve?: { step: number; kl: number }[];
+  elapsedMs: number;
+}
+
+export interface CompareLensesParams extends WithProgress {
+  modelId: string;
+  corpus: CorpusSpec;
+  lensDir: string;
+  lenses?: LensKind[];
+}
+
+export interface CompareLensesResult {
+  tokens: number;
+  evals: LensEval[];
+  elapsedMs: number;
+}
+
+export interface TokenScore {
+  id: number;
+  text: string;
+  /** Logit contribution of a unit of the neuron's activation. */
+  score: number;
+}
+
+export interface NeuronsParams {
+  modelId: string;
+  layer: number;
+  topK?: number;
+  /** Keep neurons whose promoted or suppressed tokens contain this text (case-insensitive). */
+  query?: string;
+  offset?: number;
+  limit?: number;
+}
+
+export interface NeuronDecoding {
+  index: number;
+  /** L2 norm of the neuron's output weights. */
+  norm: number;
+  promoted: TokenScore[];
+  suppressed: TokenScore[];
+}
+
+export interface NeuronsResult {
+  layer: number;
+  /** Neurons in the layer, and how many match the query. */
+  total: number;
+  matched: number;
+  neurons: NeuronDecoding[];
+}
+
+export interface ContrastiveParams extends TextInput {
+  /** Premature layer (0 = embedding, i = output of block i-1). Default: the candidate with the largest Jensen-Shannon divergence from the final layer. */
+  premature?: number;
+  /** Adaptive plausibility: keep tokens with p ≥ alpha·max p (default 0.1). */
+  alpha?: number;
+  topK?: number;
+}
+
+export interface ContrastiveResult {
+  tokens: TokenSpan[];
+  premature: number;
+  /** JSD(final ‖ layer) at the last position, per layer (embed … last block). */
+  jsd: number[];
+  /** Plain next-token distribution, top-k. */
+  greedy: TokenScore[];
+  /** DoLa: log p_final − log p_premature over plausible tokens, top-k (score = contrast). */
+  contrastive: TokenScore[];
+}
+
+export interface DecodeMethods {
+  'decode/layers': { params: DecodeLayersParams; result: DecodeLayersResult };
+  'decode/fitLens': { params: FitLensParams; result: FitLensResult };
+  'decode/compareLenses': { params: CompareLensesParams; result: CompareLensesResult };
+  'decode/neurons': { params: NeuronsParams; result: NeuronsResult };
+  'decode/contrastive': { params: ContrastiveParams; result: ContrastiveResult };
+}
+
+/** What the decode panel shows. */
+export type DecodePanelResult = DecodeLayersResult;
