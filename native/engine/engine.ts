@@ -1,0 +1,460 @@
+// The layer-wise engine: runs the stages of a partitioned model under an ExecutionPlan.
+import * as ort from 'onnxruntime-node';
+import { identityPlan, type ExecutionPlan, type LayerMap, type PlanPatch, type PlanSlot, type TapName } from '../../protocol';
+import { ModelError } from '../onnx/errors';
+import { encodeModel, type ModelProto, type TensorProto } from '../onnx/model';
+import { DT, ortTypeOf, tensorToFloat32 } from '../onnx/tensor';
+import type { GraphMapping } from '../graph/map';
+import type { Partition, StageSpec } from '../graph/partition';
+import type { Engine, ForwardOptions, ForwardResult, HeadWeights, KvCache, Mat, SlotOutputs, StageState } from './api';
+import { SlotKvCache } from './cache';
+import type { ProviderName, SessionFactory } from './session';
+import { intTensor, matToTensor, sliceRows, tensorToMat, zeros, type FloatDType } from './tensors';
+
+interface Stage {
+  spec: Omit<StageSpec, 'model'>;
+  session: ort.InferenceSession;
+}
+
+interface InputInfo {
+  type: string;
+  dims: (number | string)[];
+}
+
+/** Where weights can be read again on demand (head weights, MLP output weights) without keeping them in memory. */
+export type WeightSource = () => ModelProto;
+
+/** Idle time after which the lazily created monolithic session is released. */
+const MONOLITHIC_IDLE_MS = 30_000;
+
+class State implements StageState {
+  private mat?: Mat;
+  constructor(
+    readonly tensor: ort.Tensor,
+    readonly ctx: RunContext,
+  ) {}
+  get residual(): Mat {
+    return (this.mat ??= tensorToMat(this.tensor));
+  }
+  get tokens(): number {
+    return this.ctx.tokens;
+  }
+  withResidual(residual: Mat): State {
+    if (residual.rows !== this.residual.rows || residual.cols !== this.residual.cols) {
+      throw new ModelError('BAD_REQUEST', `withResidual: expected a ${this.residual.rows}x${this.residual.cols} residual, got ${residual.rows}x${residual.cols}`);
+    }
+    return new State(matToTensor(residual, this.ctx.dtype), this.ctx);
+  }
+  withTensor(t: ort.Tensor): State {
+    return new State(t, this.ctx);
+  }
+}
+
+/** Per-call context shared by the states of one run. */
+interface RunContext {
+  dtype: FloatDType;
+  /** Graph inputs and prelude side outputs, by name. */
+  feeds: Record<string, ort.Tensor>;
+  /** Tokens in the residual (for graphs without past inputs: history + new). */
+  tokens: number;
+  /** Rows before `offset` are recomputed history (graphs without past inputs); results start at offset. */
+  offset: number;
+  pastLength: number;
+  cache?: SlotKvCache;
+}
+
+export interface EngineParts {
+  mapping: GraphMapping;
+  factory: SessionFactory;
+  /** The original model for the monolithic reference: a file path or encoded bytes. */
+  monolithic: string | (() => Uint8Array);
+  weights: WeightSource;
+}
+
+/** Engine over stage sessions; build with `createEngine`. */
+export class LayeredEngine implements Engine {
+  readonly layerMap: LayerMap;
+  readonly provider: ProviderName;
+  readonly providerNote?: string;
+  /** Initializers present in more than one stage (small tables such as rotary cos/sin). */
+  readonly sharedInitializers: Partition['sharedInitializers'];
+  private readonly dtype: FloatDType;
+  private readonly inputs = new Map<string, InputInfo>();
+  private monolithicSession?: Promise<ort.InferenceSession>;
+  private monolithicTimer?: NodeJS.Timeout;
+  private headWeightsCache?: HeadWeights;
+  private mlpWeightsCache?: (Mat | undefined)[];
+  private disposed = false;
+
+  private readonly mapping: Pick<GraphMapping, 'unembed' | 'finalNorm' | 'mlpDownWeights'>;
+
+  private constructor(
+    private readonly parts: Omit<EngineParts, 'mapping'>,
+    mapping: GraphMapping,
+    private readonly prelude: Stage,
+    private readonly layers: { attn?: Stage; mlp?: Stage; block?: Stage }[],
+    private readonly headStage: Stage,
+    shared: Partition['sharedInitializers'],
+  ) {
+    this.layerMap = mapping.layerMap;
+    // keep only what is needed: the canonical graph holds the weights
+    this.mapping = { unembed: mapping.unembed, finalNorm: mapping.finalNorm, mlpDownWeights: mapping.mlpDownWeights };
+    this.provider = parts.factory.provider;
+    this.providerNote = parts.factory.providerNote;
+    this.dtype = this.layerMap.dtype;
+    this.sharedInitializers = shared;
+    const g = mapping.canonical.graph!;
+    const inits = new Set((g.initializer ?? []).map((t) => t.name));
+    for (const i of g.input ?? []) {
+      if (inits.has(i.name)) continue;
+      const dims = (i.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimValue != null && Number(d.dimValue) > 0 ? Number(d.dimValue) : (d.dimParam ?? '?')));
+      this.inputs.set(i.name!, { type: ortTypeOf(i.type!.tensorType!.elemType!), dims });
+    }
+  }
+
+  /** Create one session per stage (sequentially, releasing each stage's model bytes as it goes). */
+  static async create({ mapping, ...parts }: EngineParts, partition: Partition): Promise<LayeredEngine> {
+    const make = async (spec: StageSpec): Promise<Stage> => {
+      const bytes = encodeModel(spec.model);
+      const { model: _dropped, ...rest } = spec;
+      let session: ort.InferenceSession;
+      try {
+        session = await parts.factory.create(bytes);
+      } catch (e) {
+        throw new ModelError('UNSUPPORTED_ARCHITECTURE', `stage ${spec.name} does not load in onnxruntime: ${(e as Error).message.split('\n')[0]}`);
+      }
+      return { spec: rest, session };
+    };
+    const prelude = await make(partition.prelude);
+    const layers: { attn?: Stage; mlp?: Stage; block?: Stage }[] = mapping.layerMap.blocks.map(() => ({}));
+    for (const s of partition.sublayers) {
+      layers[s.layer!][s.kind as 'attn' | 'mlp' | 'block'] = await make(s);
+    }
+    const head = await make(partition.head);
+    return new LayeredEngine(parts, mapping, prelude, layers, head, partition.sharedInitializers);
+  }
+
+  // ---------------------------------------------------------------- inputs
+
+  private checkIds(ids: ArrayLike<number>): number[] {
+    const arr = Array.from(ids);
+    if (arr.length === 0) throw new ModelError('BAD_REQUEST', 'no token ids given');
+    for (const id of arr) {
+      if (!Number.isInteger(id) || id < 0 || id >= this.layerMap.vocabSize) {
+        throw new ModelError('BAD_REQUEST', `token id ${id} is outside the vocabulary [0, ${this.layerMap.vocabSize})`);
+      }
+    }
+    return arr;
+  }
+
+  private pastDims(name: string, past: number): number[] {
+    const info = this.inputs.get(name)!;
+    const axis = this.seqAxis(name);
+    return info.dims.map((d, i) => (i === axis ? past : typeof d === 'number' ? d : 1));
+  }
+
+  /** Sequence axis of a past-KV input: the symbolic dim naming a length, else rank - 2. */
+  private readonly seqAxis = (name: string): number => {
+    const dims = this.inputs.get(name)?.dims ?? [];
+    const i = dims.findIndex((d, k) => k > 0 && typeof d === 'string' && /past|seq|len|total/i.test(d));
+    return i >= 0 ? i : dims.length - 2;
+  };
+
+  /** Graph-input feeds for `ids` after `past` cached tokens. */
+  private graphFeeds(ids: number[], past: number): Record<string, ort.Tensor> {
+    const T = ids.length;
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const [name, info] of this.inputs) {
+      if (name === 'input_ids') feeds[name] = intTensor(info.type as 'int64', ids, [1, T]);
+      else if (name === 'attention_mask') feeds[name] = intTensor(info.type as 'int64', new Array(past + T).fill(1), [1, past + T]);
+      else if (name === 'position_ids') feeds[name] = intTensor(info.type as 'int64', Array.from({ length: T }, (_, i) => past + i), [1, T]);
+      else if (/^past/.test(name)) feeds[name] = zeros(info.type, this.pastDims(name, past));
+      else throw new ModelError('UNSUPPORTED_ARCHITECTURE', `do not know how to feed graph input "${name}"`);
+    }
+    return feeds;
+  }
+
+  private async run(stage: Stage, feeds: Record<string, ort.Tensor>, fetches?: string[]): Promise<ort.InferenceSession.ReturnType> {
+    if (this.disposed) throw new ModelError('MODEL_NOT_LOADED', 'engine disposed');
+    const f: Record<string, ort.Tensor> = {};
+    for (const name of stage.spec.inputs) {
+      const t = feeds[name];
+      if (!t) throw new ModelError('INTERNAL', `stage ${stage.spec.name}: no value for input ${name}`);
+      f[name] = t;
+    }
+    return fetches ? stage.session.run(f, fetches) : stage.session.run(f);
+  }
+
+  // ---------------------------------------------------------------- stage primitives
+
+  async begin(ids: ArrayLike<number>, opts: { cache?: KvCache; cacheSlots?: number } = {}): Promise<State> {
+    const newIds = this.checkIds(ids);
+    const cache = opts.cache as SlotKvCache | undefined;
+    if (cache && !(cache instanceof SlotKvCache)) throw new ModelError('BAD_REQUEST', 'cache must come from newCache()');
+    if (cache && opts.cacheSlots !== undefined && opts.cacheSlots > cache.numSlots) {
+      throw new ModelError('BAD_REQUEST', `cache has ${cache.numSlots} slots, the plan needs ${opts.cacheSlots}`);
+    }
+    const past = cache?.length ?? 0;
+    const recompute = !this.layerMap.hasKvCache && past > 0;
+    const runIds = recompute ? [...cache!.history, ...newIds] : newIds;
+    const pastLength = recompute ? 0 : past;
+    const feeds = this.graphFeeds(runIds, pastLength);
+    const out = await this.run(this.prelude, feeds);
+    for (const [k, v] of Object.entries(out)) feeds[k] = v;
+    cache?.history.push(...newIds);
+    const ctx: RunContext = { dtype: this.dtype, feeds, tokens: runIds.length, offset: recompute ? past : 0, pastLength, cache: this.layerMap.hasKvCache ? cache : undefined };
+    return new State(out[this.layerMap.embedOutput], ctx);
+  }
+
+  private async runSublayer(stage: Stage, state: State, slotIndex: number): Promise<{ state: State; branch: ort.Tensor }> {
+    const { ctx } = state;
+    const feeds: Record<string, ort.Tensor> = { ...ctx.feeds, [stage.spec.residualIn!]: state.tensor };
+    const slot = ctx.cache?.slots[slotIndex];
+    if (ctx.cache && !slot) throw new ModelError('BAD_REQUEST', `cache has no slot ${slotIndex}`);
+    for (const p of stage.spec.pastInputs) {
+      const cached = slot?.get(p);
+      if (cached) feeds[p] = cached;
+      else if (ctx.pastLength === 0) feeds[p] = zeros(this.inputs.get(p)!.type, this.pastDims(p, 0));
+      else throw new ModelError('BAD_REQUEST', `slot ${slotIndex} has no cached keys/values for ${p}: the plan changed since the cache was filled`);
+    }
+    const out = await this.run(stage, feeds);
+    if (slot) stage.spec.pastInputs.forEach((p, i) => slot.set(p, out[stage.spec.presentOutputs[i]]));
+    return { state: state.withTensor(out[stage.spec.residualOut!]), branch: out[stage.spec.branchOut!] };
+  }
+
+  async runSlot(state: StageState, slot: PlanSlot, slotIndex: number): Promise<SlotOutputs> {
+    return this.runSlotWith(state as State, slot, slotIndex);
+  }
+
+  private async runSlotWith(state: State, slot: PlanSlot, slotIndex: number, atMid?: (s: State) => State): Promise<SlotOutputs> {
+    if (!(state instanceof State)) throw new ModelError('BAD_REQUEST', 'state must come from begin()');
+    const stages = this.layers[slot.layer];
+    if (!stages) throw new ModelError('BAD_REQUEST', `plan slot ${slotIndex}: layer ${slot.layer} does not exist (model has ${this.layers.length})`);
+    const attn = slot.attn !== false;
+    const mlp = slot.mlp !== false;
+    if (stages.block) {
+      if (attn !== mlp) throw new ModelError('BAD_REQUEST', `block ${slot.layer}: attention and MLP are not separable in this graph; skip the whole block instead`);
+      if (!attn) return { state };
+      const r = await this.runSublayer(stages.block, state, slotIndex);
+      return { state: r.state };
+    }
+    const result: SlotOutputs = { state };
+    let s = state;
+    if (attn) {
+      const r = await this.runSublayer(stages.attn!, s, slotIndex);
+      s = r.state;
+      result.attnOut = tensorToMat(r.branch);
+    }
+    if (atMid) s = atMid(s);
+    result.residMid = s.residual;
+    if (mlp) {
+      const r = await this.runSublayer(stages.mlp!, s, slotIndex);
+      s = r.state;
+      result.mlpOut = tensorToMat(r.branch);
+    }
+    result.state = s;
+    return result;
+  }
+
+  async head(residual: Mat): Promise<Mat> {
+    const out = await this.runHead(matToTensor(residual, this.dtype), [this.layerMap.logitsOutput]);
+    return tensorToMat(out[this.layerMap.logitsOutput]);
+  }
+
+  async finalNorm(residual: Mat): Promise<Mat> {
+    const out = await this.runHead(matToTensor(residual, this.dtype), [this.layerMap.finalNormOutput]);
+    return tensorToMat(out[this.layerMap.finalNormOutput]);
+  }
+
+  private runHead(residual: ort.Tensor, fetches: string[], feeds: Record<string, ort.Tensor> = {}) {
+    return this.run(this.headStage, { ...feeds, [this.headStage.spec.residualIn!]: residual }, fetches);
+  }
+
+  // ---------------------------------------------------------------- forward
+
+  private checkPlan(plan: ExecutionPlan): void {
+    const n = this.layerMap.numLayers;
+    if (!plan || !Array.isArray(plan.slots)) throw new ModelError('BAD_REQUEST', 'plan.slots must be an array');
+    plan.slots.forEach((s, i) => {
+      if (!Number.isInteger(s.layer) || s.layer < 0 || s.layer >= n) throw new ModelError('BAD_REQUEST', `plan slot ${i}: layer ${s.layer} is not in [0, ${n})`);
+    });
+    if (plan.exitAfter !== undefined && (!Number.isInteger(plan.exitAfter) || plan.exitAfter < -1 || plan.exitAfter >= plan.slots.length)) {
+      throw new ModelError('BAD_REQUEST', `plan.exitAfter ${plan.exitAfter} is not a slot index`);
+    }
+    for (const p of plan.patches ?? []) {
+      if (!/^(embed|blocks\.\d+\.(resid_pre|resid_mid|resid_post))$/.test(p.tap)) throw new ModelError('BAD_REQUEST', `patch tap ${p.tap} is not a residual tap`);
+      if (p.vector.length !== this.layerMap.hiddenSize) throw new ModelError('BAD_REQUEST', `patch vector has ${p.vector.length} values, the model's hidden size is ${this.layerMap.hiddenSize}`);
+    }
+  }
+
+  async forward(ids: ArrayLike<number>, opts: ForwardOptions = {}): Promise<ForwardResult> {
+    const plan = opts.plan ?? identityPlan(this.layerMap.numLayers);
+    this.checkPlan(plan);
+    const wanted = new Set(opts.taps ?? []);
+    const known = new Set(this.layerMap.taps.filter((t) => t.available).map((t) => t.name));
+    for (const t of wanted) if (!known.has(t)) throw new ModelError('BAD_REQUEST', `tap ${t} is not available in this model`);
+    const signal = opts.signal;
+    const check = () => {
+      if (signal?.aborted) throw new ModelError('CANCELLED', 'cancelled');
+    };
+    check();
+    let state = await this.begin(ids, { cache: opts.cache, cacheSlots: plan.slots.length });
+    const offset = state.ctx.offset;
+    const view = (m: Mat) => (offset ? sliceRows(m, offset) : m);
+    const taps = new Map<TapName, Mat>();
+    const patchesAt = new Map<string, PlanPatch[]>();
+    for (const p of plan.patches ?? []) patchesAt.set(p.tap, [...(patchesAt.get(p.tap) ?? []), p]);
+    const at = (tap: string, s: State): State => {
+      const ps = patchesAt.get(tap);
+      if (ps) {
+        const m = { ...s.residual, data: Float32Array.from(s.residual.data) };
+        for (const p of ps) {
+          const row = p.position + offset;
+          if (!Number.isInteger(p.position) || row < offset || row >= m.rows) throw new ModelError('BAD_REQUEST', `patch position ${p.position} is outside the ${m.rows - offset} tokens of this call`);
+          m.data.set(p.vector, row * m.cols);
+        }
+        s = s.withResidual(m);
+      }
+      if (wanted.has(tap as TapName)) taps.set(tap as TapName, view(s.residual));
+      return s;
+    };
+    state = at('embed', state);
+    const last = plan.exitAfter ?? plan.slots.length - 1;
+    for (let i = 0; i <= last; i++) {
+      check();
+      const slot = plan.slots[i];
+      const L = slot.layer;
+      state = at(`blocks.${L}.resid_pre`, state);
+      const out = await this.runSlotWith(state, slot, i, (s) => at(`blocks.${L}.resid_mid`, s));
+      if (wanted.has(`blocks.${L}.attn_out`) && out.attnOut) taps.set(`blocks.${L}.attn_out`, view(out.attnOut));
+      if (wanted.has(`blocks.${L}.mlp_out`) && out.mlpOut) taps.set(`blocks.${L}.mlp_out`, view(out.mlpOut));
+      state = at(`blocks.${L}.resid_post`, out.state as State);
+    }
+    check();
+    const mode = opts.logits ?? 'all';
+    const fetches = [...(mode !== 'none' ? [this.layerMap.logitsOutput] : []), ...(wanted.has('final_norm') ? [this.layerMap.finalNormOutput] : [])];
+    const result: ForwardResult = { taps };
+    if (fetches.length) {
+      let resid = state.tensor;
+      const lastOnly = mode === 'last' && !wanted.has('final_norm') && this.headStage.spec.inputs.length === 1;
+      if (lastOnly) resid = matToTensor(sliceRows(state.residual, state.residual.rows - 1), this.dtype);
+      const out = await this.runHead(resid, fetches, state.ctx.feeds);
+      if (wanted.has('final_norm')) taps.set('final_norm', view(tensorToMat(out[this.layerMap.finalNormOutput])));
+      if (mode !== 'none') {
+        const logits = tensorToMat(out[this.layerMap.logitsOutput]);
+        result.logits = lastOnly ? logits : mode === 'last' ? sliceRows(logits, logits.rows - 1) : view(logits);
+        if (wanted.has('logits')) taps.set('logits', result.logits);
+      }
+    }
+    return result;
+  }
+
+  async forwardBatch(batch: ArrayLike<number>[], opts: Omit<ForwardOptions, 'cache'> = {}): Promise<ForwardResult[]> {
+    // Sequences run one after another: per-sequence results equal a padded batch's, without padding waste.
+    const results: ForwardResult[] = [];
+    for (const ids of batch) results.push(await this.forward(ids, opts));
+    return results;
+  }
+
+  newCache(plan?: ExecutionPlan): KvCache {
+    if (plan) this.checkPlan(plan);
+    return new SlotKvCache(plan?.slots.length ?? this.layerMap.numLayers, this.seqAxis);
+  }
+
+  // ---------------------------------------------------------------- monolithic reference
+
+  private monolithic(): Promise<ort.InferenceSession> {
+    if (!this.monolithicSession) {
+      const src = this.parts.monolithic;
+      this.monolithicSession = this.parts.factory.create(typeof src === 'string' ? src : src());
+    }
+    clearTimeout(this.monolithicTimer);
+    this.monolithicTimer = setTimeout(() => void this.releaseMonolithic(), MONOLITHIC_IDLE_MS);
+    this.monolithicTimer.unref();
+    return this.monolithicSession;
+  }
+
+  private async releaseMonolithic(): Promise<void> {
+    const s = this.monolithicSession;
+    this.monolithicSession = undefined;
+    clearTimeout(this.monolithicTimer);
+    if (s) await (await s).release();
+  }
+
+  async forwardMonolithic(ids: ArrayLike<number>, opts: { cache?: KvCache; signal?: AbortSignal } = {}): Promise<Mat> {
+    const newIds = this.checkIds(ids);
+    const cache = opts.cache as SlotKvCache | undefined;
+    if (cache && !(cache instanceof SlotKvCache)) throw new ModelError('BAD_REQUEST', 'cache must come from newCache()');
+    if (opts.signal?.aborted) throw new ModelError('CANCELLED', 'cancelled');
+    const past = cache?.length ?? 0;
+    const recompute = !this.layerMap.hasKvCache && past > 0;
+    const runIds = recompute ? [...cache!.history, ...newIds] : newIds;
+    const pastLength = recompute ? 0 : past;
+    const feeds = this.graphFeeds(runIds, pastLength);
+    // identity plan: slot L holds layer L's keys/values
+    const pairs = this.layers.flatMap((l, layer) => [l.attn, l.block].filter((s): s is Stage => !!s).flatMap((s) => s.spec.pastInputs.map((p, i) => ({ layer, past: p, present: s.spec.presentOutputs[i] }))));
+    if (cache && this.layerMap.hasKvCache) {
+      for (const { layer, past: p } of pairs) {
+        const t = cache.slots[layer]?.get(p);
+        if (t) feeds[p] = t;
+        else if (past > 0) throw new ModelError('BAD_REQUEST', `cache slot ${layer} has no keys/values for ${p}`);
+      }
+    }
+    const session = await this.monolithic();
+    const out = await session.run(feeds);
+    if (cache) {
+      if (this.layerMap.hasKvCache) for (const { layer, past: p, present } of pairs) cache.slots[layer].set(p, out[present]);
+      cache.history.push(...newIds);
+    }
+    const logits = tensorToMat(out[this.layerMap.logitsOutput]);
+    return recompute ? sliceRows(logits, past) : logits;
+  }
+
+  // ---------------------------------------------------------------- weights
+
+  headWeights(): HeadWeights {
+    if (this.headWeightsCache) return this.headWeightsCache;
+    const { mapping } = this;
+    const inits = initializerMap(this.parts.weights());
+    const get = (name: string | undefined) => (name ? tensorToFloat32(inits.get(name)!) : undefined);
+    const d = this.layerMap.hiddenSize;
+    const V = this.layerMap.vocabSize;
+    const raw = get(mapping.unembed.weight)!;
+    let unembed = raw;
+    if (!mapping.unembed.vocabMajor) {
+      unembed = new Float32Array(V * d);
+      for (let i = 0; i < d; i++) for (let v = 0; v < V; v++) unembed[v * d + i] = raw[i * V + v];
+    }
+    const norm = mapping.finalNorm;
+    this.headWeightsCache = {
+      norm: { kind: norm.kind, weight: get(norm.weight) ?? new Float32Array(d).fill(1), bias: get(norm.bias), eps: norm.eps },
+      unembed: { data: unembed, rows: V, cols: d },
+      unembedBias: get(mapping.unembed.bias),
+    };
+    return this.headWeightsCache;
+  }
+
+  mlpOutputWeights(layer: number): Mat | undefined {
+    if (!this.mlpWeightsCache) {
+      const inits = initializerMap(this.parts.weights());
+      this.mlpWeightsCache = this.mapping.mlpDownWeights.map((w) => {
+        if (!w) return undefined;
+        const t = inits.get(w)!;
+        const [rows, cols] = t.dims!.map(Number);
+        return { data: tensorToFloat32(t), rows, cols };
+      });
+    }
+    return this.mlpWeightsCache[layer];
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    await this.releaseMonolithic();
+    this.disposed = true;
+    for (const s of [this.prelude, ...this.layers.flatMap((l) => [l.attn, l.mlp, l.block]), this.headStage]) if (s) await s.session.release();
+  }
+}
+
+function initializerMap(model: ModelProto): Map<string, TensorProto> {
+  return new Map((model.graph?.initializer ?? []).filter((t) => t.dataType === DT.FLOAT || t.dataType === DT.FLOAT16 || t.dataType === DT.DOUBLE).map((t) => [t.name!, t]));
+}

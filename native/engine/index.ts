@@ -1,0 +1,56 @@
+// Public entry of the engine: createEngine (stage sessions under plans) and mapModel (graph analysis only).
+import path from 'node:path';
+import type { LayerMap } from '../../protocol';
+import { mapGraph } from '../graph/map';
+import { partition } from '../graph/partition';
+import { encodeModel, inlineExternalData, loadModel, type ModelProto } from '../onnx/model';
+import { LayeredEngine } from './engine';
+import { sessionFactory, type ProviderRequest } from './session';
+
+export type { Engine, Mat, KvCache, StageState, ForwardOptions, ForwardResult, HeadWeights, SlotOutputs } from './api';
+export { ModelError } from '../onnx/errors';
+export { LayeredEngine } from './engine';
+
+export interface EngineOptions {
+  provider?: ProviderRequest;
+  /** Intra-op threads per session (default: min(4, CPU count)). */
+  threads?: number;
+}
+
+/** Model source: an .onnx file (external data next to it) or an in-memory model whose external data lives in baseDir. */
+export type ModelSource = { path: string } | { model: ModelProto; baseDir: string };
+
+/**
+ * Map the residual stream of a model (pure graph analysis, no onnxruntime).
+ * `canonical` is the graph with fused Skip/Embed layer norms expanded.
+ */
+export function mapModel(model: ModelProto): { layerMap: LayerMap; canonical: ModelProto } {
+  const m = mapGraph(model);
+  return { layerMap: m.layerMap, canonical: m.canonical };
+}
+
+/**
+ * Load a model, map it, split it into stage sessions and return the engine. Throws ModelError with a
+ * code (NOT_ONNX, TRUNCATED_MODEL, MISSING_EXTERNAL_DATA, EXTERNAL_DATA_OUTSIDE_FOLDER,
+ * UNSUPPORTED_ARCHITECTURE) on bad input. An in-memory model gets its external data inlined in place.
+ */
+export async function createEngine(src: ModelSource, opts: EngineOptions = {}): Promise<LayeredEngine> {
+  let model: ModelProto | undefined;
+  let file: string | undefined;
+  if ('path' in src) {
+    file = path.resolve(src.path);
+    model = loadModel(file);
+  } else {
+    model = src.model;
+    inlineExternalData(model, src.baseDir);
+  }
+  const mapping = mapGraph(model);
+  const parts = partition(mapping);
+  const factory = await sessionFactory(opts.provider ?? 'cpu', encodeModel(parts.head.model), opts.threads);
+  const keep = model;
+  // With a file, weights are re-read on demand so that the decoded model can be dropped after loading.
+  const weights = file ? () => loadModel(file!) : () => keep;
+  const monolithic = file ?? (() => encodeModel(keep));
+  if (file) model = undefined;
+  return LayeredEngine.create({ mapping, factory, monolithic, weights }, parts);
+}

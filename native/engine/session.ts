@@ -1,0 +1,47 @@
+// onnxruntime session creation with execution-provider selection and CPU fallback.
+import os from 'node:os';
+import * as ort from 'onnxruntime-node';
+
+export type ProviderRequest = 'cpu' | 'webgpu' | 'cuda' | 'auto';
+export type ProviderName = 'cpu' | 'webgpu' | 'cuda';
+
+export interface SessionFactory {
+  provider: ProviderName;
+  /** Why the requested provider was not used (absent when it was). */
+  providerNote?: string;
+  create(model: Uint8Array | string): Promise<ort.InferenceSession>;
+}
+
+function options(provider: ProviderName, threads: number): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: [provider],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+  };
+}
+
+/**
+ * Pick a provider by creating `probe` with it: 'auto' tries cuda, then webgpu, then cpu; an explicit
+ * non-CPU provider that fails falls back to CPU. The note says why.
+ */
+export async function sessionFactory(request: ProviderRequest, probe: Uint8Array, threads?: number): Promise<SessionFactory> {
+  const n = threads ?? Math.max(1, Math.min(4, os.cpus().length));
+  const tries: ProviderName[] = request === 'auto' ? ['cuda', 'webgpu'] : request === 'cpu' ? [] : [request];
+  const notes: string[] = [];
+  for (const p of tries) {
+    try {
+      const s = await ort.InferenceSession.create(probe, options(p, n));
+      await s.release();
+      return { provider: p, create: (m) => (typeof m === 'string' ? ort.InferenceSession.create(m, options(p, n)) : ort.InferenceSession.create(m, options(p, n))) };
+    } catch (e) {
+      notes.push(`${p} unavailable: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  return {
+    provider: 'cpu',
+    providerNote: notes.length ? `${notes.join('; ')}; using cpu` : undefined,
+    create: (m) => (typeof m === 'string' ? ort.InferenceSession.create(m, options('cpu', n)) : ort.InferenceSession.create(m, options('cpu', n))),
+  };
+}
