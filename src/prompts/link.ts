@@ -28,6 +28,7 @@ export interface TextChange {
  * else the occurrence nearest to `startOffset`. Undefined when the prompt is no longer there.
  */
 export function locatePrompt(docText: string, startOffset: number, text: string): PromptLocation | undefined {
+  if (!text) return undefined;
   if (docText.startsWith(text, startOffset)) return { start: startOffset, end: startOffset + text.length };
   if (docText[startOffset - 1] === '"') {
     const raw = jsonContentAt(docText, startOffset);
@@ -35,10 +36,7 @@ export function locatePrompt(docText: string, startOffset: number, text: string)
   }
   const plain = nearestIndexOf(docText, text, startOffset);
   if (plain >= 0) return { start: plain, end: plain + text.length };
-  const encoded = JSON.stringify(text).slice(1, -1);
-  const json = nearestIndexOf(docText, encoded, startOffset);
-  if (json >= 0) return { start: json, end: json + encoded.length, offsets: rawOffsets(encoded) };
-  return undefined;
+  return nearestJsonLiteral(docText, text, startOffset);
 }
 
 /** Document offset of prompt offset `promptOffset`. */
@@ -99,6 +97,26 @@ function jsonContentAt(s: string, start: number): string {
     else if (s[j] === '"' || s[j] === '\n') return s.slice(start, j);
   }
   return s.slice(start);
+}
+
+/** The JSON string literal decoding to `text` nearest to `near` (literals are paired line by line). */
+function nearestJsonLiteral(docText: string, text: string, near: number): PromptLocation | undefined {
+  let best: PromptLocation | undefined;
+  let inString = -1;
+  for (let j = 0; j < docText.length; j++) {
+    const c = docText[j];
+    if (c === '\n') inString = -1;
+    else if (inString >= 0 && c === '\\') j++;
+    else if (c === '"' && inString < 0) inString = j + 1;
+    else if (c === '"') {
+      const raw = docText.slice(inString, j);
+      if (decodeJsonString(raw) === text && (!best || Math.abs(inString - near) < Math.abs(best.start - near))) {
+        best = { start: inString, end: j, offsets: rawOffsets(raw) };
+      }
+      inString = -1;
+    }
+  }
+  return best;
 }
 
 function nearestIndexOf(haystack: string, needle: string, near: number): number {
