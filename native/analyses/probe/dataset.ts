@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import type { InspectDatasetResult, MalformedRow, ProbeDatasetFormat, ProbeDatasetSpec } from '../../../protocol';
+import { ModelError } from '../../onnx/errors';
 
 /** One usable example. */
 export interface ProbeExample {
@@ -30,10 +31,10 @@ export interface ProbeDataset {
   skipped: MalformedRow[];
 }
 
-/** A data set that cannot be used as asked; `rows` lists the malformed rows. */
-export class DatasetError extends Error {
+/** A data set that cannot be used as asked (code BAD_DATASET); `rows` lists the malformed rows. */
+export class DatasetError extends ModelError {
   constructor(message: string, readonly rows: MalformedRow[] = []) {
-    super(message);
+    super('BAD_DATASET', message);
     this.name = 'DatasetError';
   }
 }

@@ -1,0 +1,39 @@
+// Runs probe fitting in a worker thread so the sidecar stays responsive (cancel = terminate).
+// From source (tsx) the worker is fitWorker.ts; in the bundle it is probe-worker.js next to the sidecar.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { FitJob, FitOutput } from './fit';
+import type { FitWorkerMessage } from './fitWorker';
+
+/** The worker script: the TypeScript source under tsx, the bundled file otherwise. */
+export function fitWorkerScript(): { path: string; execArgv: string[] } {
+  const fromSource = __filename.endsWith('.ts');
+  return fromSource ? { path: join(__dirname, 'fitWorker.ts'), execArgv: ['--import', 'tsx'] } : { path: join(__dirname, 'probe-worker.js'), execArgv: [] };
+}
+
+export function fitInWorker(job: FitJob, opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {}): Promise<FitOutput> {
+  const script = fitWorkerScript();
+  if (!existsSync(script.path)) return Promise.reject(new Error(`The probe fitting worker is missing (${script.path}); rebuild the extension.`));
+  return new Promise<FitOutput>((resolve, reject) => {
+    opts.signal?.throwIfAborted();
+    const worker = new Worker(script.path, { workerData: job, execArgv: script.execArgv });
+    let settled = false;
+    const finish = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      opts.signal?.removeEventListener('abort', onAbort);
+      void worker.terminate();
+      fn();
+    };
+    const onAbort = () => finish(() => reject(opts.signal!.reason ?? new Error('cancelled')));
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    worker.on('message', (m: FitWorkerMessage) => {
+      if (m.type === 'progress') opts.onProgress?.(m.done, m.total);
+      else if (m.type === 'done') finish(() => resolve(m.output));
+      else finish(() => reject(new Error(m.message)));
+    });
+    worker.on('error', (e) => finish(() => reject(e)));
+    worker.on('exit', (code) => finish(() => reject(new Error(`the probe fitting worker exited (code ${code})`))));
+  });
+}
