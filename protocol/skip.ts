@@ -13,7 +13,10 @@ export interface SweepOptions {
   skips?: boolean;
   /** Skip only attention / only the MLP of each block (where the graph separates them). */
   sublayers?: boolean;
+  /** Adjacent swaps (i, i+1). */
   swaps?: boolean;
+  /** Every pair swap (i, j), for the full swap matrix. */
+  allSwaps?: boolean;
   repeats?: boolean;
   /** Lengths of contiguous spans to skip (each >= 2), e.g. [2, 3]. */
   spans?: number[];
@@ -78,6 +81,7 @@ export interface SublayerStats {
 }
 
 export interface SkipSweepResult {
+  analysis: 'sweep';
   numLayers: number;
   /** Prompt tokens (first text). */
   tokens: TokenSpan[];
@@ -122,6 +126,7 @@ export interface ExitRuleResult {
 }
 
 export interface EarlyExitResult {
+  analysis: 'earlyExit';
   numLayers: number;
   tokens: TokenSpan[];
   /** Logit-lens statistics, [layer][token]. */
@@ -176,6 +181,8 @@ export interface SelfSpecStats {
 }
 
 export interface SelfSpecResult {
+  analysis: 'selfSpec';
+  numLayers: number;
   promptTokens: TokenSpan[];
   ids: number[];
   text: string;
@@ -201,6 +208,8 @@ export interface PlanRunParams extends TextInput, WithProgress {
 }
 
 export interface PlanRunResult {
+  analysis: 'planRun';
+  numLayers: number;
   tokens: TokenSpan[];
   plan: ExecutionPlan;
   /** KL(unmodified || plan) per prompt token. */
@@ -210,6 +219,15 @@ export interface PlanRunResult {
   ce: number;
   original: { ids: number[]; text: string };
   modified: { ids: number[]; text: string };
+}
+
+/** What a skip panel shows: the result of any skip method (the stored result is the sidecar's answer). */
+export type SkipPanelResult = SkipSweepResult | EarlyExitResult | SelfSpecResult | PlanRunResult;
+
+/** A plan saved by name from the plan editor (workspace state). */
+export interface SavedPlan {
+  name: string;
+  plan: ExecutionPlan;
 }
 
 export interface SkipMethods {

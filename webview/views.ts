@@ -2,6 +2,8 @@
 //   import { view as decode } from './decode/view';      and      decode,
 import type { PanelKind } from '../protocol';
 import type { ViewModule } from './api';
+import { view as skip } from './skip/view';
 
 export const views: Partial<Record<PanelKind, ViewModule>> = {
+  skip,
 };

@@ -2,6 +2,8 @@
 // Each feature adds its own import and list entry, e.g.
 //   import * as decode from './decode';      and      decode,
 import type { FeatureModule } from './api';
+import * as skip from './skip';
 
 export const features: Record<string, FeatureModule> = {
+  skip,
 };

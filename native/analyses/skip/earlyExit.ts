@@ -92,7 +92,7 @@ export interface EarlyExitInput {
 }
 
 /** The simulator over the three rules. */
-export async function earlyExit(engine: Engine, input: EarlyExitInput): Promise<Omit<EarlyExitResult, 'tokens' | 'elapsedMs'>> {
+export async function earlyExit(engine: Engine, input: EarlyExitInput): Promise<Omit<EarlyExitResult, 'analysis' | 'tokens' | 'elapsedMs'>> {
   if (input.ids.length === 0) throw new Error('nothing to analyse: the text has no tokens');
   const L = engine.layerMap.numLayers;
   const stats = await lensStats(engine, input.ids, input.lens ?? logitLens(engine), input.signal);

@@ -16,7 +16,7 @@ export interface PlanRunInput {
   signal?: AbortSignal;
 }
 
-export type PlanRunOutput = Omit<PlanRunResult, 'tokens' | 'original' | 'modified'> & { original: number[]; modified: number[] };
+export type PlanRunOutput = Omit<PlanRunResult, 'analysis' | 'tokens' | 'original' | 'modified'> & { original: number[]; modified: number[] };
 
 export async function runPlan(engine: Engine, input: PlanRunInput): Promise<PlanRunOutput> {
   const problem = planProblem(input.plan, engine.layerMap.numLayers);
@@ -43,5 +43,5 @@ export async function runPlan(engine: Engine, input: PlanRunInput): Promise<Plan
   const opts = { maxNewTokens: input.maxNewTokens, eosTokenIds: input.eosTokenIds, signal: input.signal };
   const original = await decode(engine, ids, opts);
   const modified = await decode(engine, ids, { ...opts, plan });
-  return { plan, klPerToken, top1: agree / ids.length, baseCe: baseCe / n, ce: ce / n, original: original.ids, modified: modified.ids };
+  return { numLayers: engine.layerMap.numLayers, plan, klPerToken, top1: agree / ids.length, baseCe: baseCe / n, ce: ce / n, original: original.ids, modified: modified.ids };
 }

@@ -6,7 +6,7 @@ import type { SweepEntryKind, SweepOptions } from '../../../protocol/skip';
 /** A plan of a sweep, with what it modifies. */
 export interface SweepPlan {
   kind: SweepEntryKind;
-  /** Blocks involved: skip/repeat/skipAttn/skipMlp [i]; swap [i, i+1]; span [i, …, j]. */
+  /** Blocks involved: skip/repeat/skipAttn/skipMlp [i]; swap [i, j]; span [i, …, j]. */
   layers: number[];
   plan: ExecutionPlan;
 }
@@ -40,11 +40,13 @@ export function sweepPlans(numLayers: number, opts: SweepOptions, sublayersSepar
       out.push({ kind: 'skipMlp', layers: [i], plan: { name: `skip mlp ${i}`, slots: mlp } });
     }
   }
-  if (opts.swaps !== false) {
+  if (opts.swaps !== false || opts.allSwaps) {
     for (let i = 0; i + 1 < n; i++) {
-      const slots = slotsOf(n);
-      [slots[i], slots[i + 1]] = [slots[i + 1], slots[i]];
-      out.push({ kind: 'swap', layers: [i, i + 1], plan: { name: `swap ${i}<->${i + 1}`, slots } });
+      for (let j = i + 1; j < (opts.allSwaps ? n : i + 2); j++) {
+        const slots = slotsOf(n);
+        [slots[i], slots[j]] = [slots[j], slots[i]];
+        out.push({ kind: 'swap', layers: [i, j], plan: { name: `swap ${i}<->${j}`, slots } });
+      }
     }
   }
   if (opts.repeats) {

@@ -15,7 +15,7 @@ export interface SelfSpecInput extends DecodeOptions {
   onProgress?: (fraction: number, message: string) => void;
 }
 
-export type SelfSpecOutput = Omit<SelfSpecResult, 'promptTokens' | 'text' | 'tokens'> & { tokens: Omit<SpecToken, 'text'>[] };
+export type SelfSpecOutput = Omit<SelfSpecResult, 'analysis' | 'promptTokens' | 'text' | 'tokens'> & { tokens: Omit<SpecToken, 'text'>[] };
 
 /** Tokens generated per candidate while searching a skip set. */
 const SEARCH_TOKENS = 16;
@@ -116,6 +116,7 @@ export async function selfSpeculative(engine: Engine, input: SelfSpecInput): Pro
   const greedyTps = (greedy.ids.length / greedy.ms) * 1000;
   const sampling = (input.temperature ?? 0) > 0;
   return {
+    numLayers: L,
     ids: spec.ids,
     tokens: spec.tokens,
     draft,

@@ -20,7 +20,7 @@ export interface SweepInput {
   tokenText?: (id: number) => string;
 }
 
-export type SweepOutput = Omit<SkipSweepResult, 'tokens' | 'elapsedMs'>;
+export type SweepOutput = Omit<SkipSweepResult, 'analysis' | 'tokens' | 'elapsedMs'>;
 
 /** Result of the unmodified pass over one text: states after 0..L blocks, traces, logits. */
 interface BasePass {

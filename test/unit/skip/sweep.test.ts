@@ -132,6 +132,9 @@ test('plans: shared prefix, validation, sweep plan lists', () => {
   assert.match(planProblem({ slots: [{ layer: 0 }], exitAfter: 3 }, 4)!, /exitAfter/);
   assert.equal(planProblem(skipPlan(4, [1]), 4), undefined);
   assert.equal(sweepPlans(4, { spans: [1, 2, 9] }, () => false).filter((p) => p.kind === 'span').length, 3);
+  const swaps = sweepPlans(4, { skips: false, allSwaps: true }, () => false);
+  assert.deepEqual(swaps.map((p) => p.layers.join('')), ['01', '02', '03', '12', '13', '23']);
+  assert.deepEqual(swaps[1].plan.slots.map((s) => s.layer), [2, 1, 0, 3]);
 });
 
 test('corpus parsing: JSONL objects and strings, paragraphs, clear errors', () => {
