@@ -1,8 +1,9 @@
 // Fitted lenses on disk: <lensDir>/<modelKey>/<kind>.lens, a JSON header then the float32 maps
 // (layer by layer: m [d, d], then b [d]).
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LensEval } from '../../../protocol';
+import type { LensEval, ModelInfo } from '../../../protocol';
 import { ModelError } from '../../onnx/errors';
 import type { AffineLens } from './lens';
 
@@ -21,6 +22,12 @@ export interface LensMeta {
   evals: LensEval[];
   curve?: { step: number; kl: number }[];
   createdAt: string;
+}
+
+/** A folder name identifying a model file (its name, path and size). */
+export function modelKey(info: Pick<ModelInfo, 'name' | 'onnxFile' | 'sizeBytes'>): string {
+  const hash = createHash('sha256').update(`${info.onnxFile}|${info.sizeBytes}`).digest('hex').slice(0, 12);
+  return `${info.name}-${hash}`;
 }
 
 export function lensFile(lensDir: string, modelKey: string, kind: AffineLens['kind']): string {
