@@ -103,8 +103,11 @@ export function canonicalize(model: ModelProto): ModelProto {
     const [input, skip, gamma] = n.input!;
     const beta = simplified ? '' : (n.input![3] ?? '');
     const bias = (simplified ? n.input![3] : n.input![4]) ?? '';
-    // The residual is the operand the other one depends on; the bias belongs to the branch.
-    const skipIsResidual = index.dependsOn(input, skip);
+    // The residual is the operand whose producing node the other one depends on (node level: in fused
+    // graphs the residual may come out of a fused node whose other output feeds the branch).
+    // The bias belongs to the branch.
+    const producerOfSkip = index.producer.get(skip);
+    const skipIsResidual = producerOfSkip !== undefined && index.ancestorsOf(input).has(producerOfSkip);
     const [resid, branch] = skipIsResidual ? [skip, input] : [input, skip];
     let branchTotal = branch;
     if (bias) {

@@ -19,7 +19,9 @@ export function decodeModel(bytes: Uint8Array, what = 'model'): ModelProto {
     model = onnx.ModelProto.decode(bytes);
   } catch (e) {
     const msg = (e as Error).message;
-    const truncated = /index out of range|invalid wire type.*end|premature/i.test(msg);
+    // An ONNX file starts with ir_version (field 1, varint: byte 0x08) and a small version number.
+    const looksOnnx = bytes.length > 2 && bytes[0] === 0x08 && bytes[1] > 0 && bytes[1] < 32;
+    const truncated = looksOnnx && /index out of range/i.test(msg);
     throw new ModelError(truncated ? 'TRUNCATED_MODEL' : 'NOT_ONNX', `${what} is ${truncated ? 'truncated' : 'not an ONNX model'} (${msg})`);
   }
   if (!model.graph || !model.graph.node?.length || !model.opsetImport?.length) {
