@@ -4,6 +4,7 @@ import type { HostToWebview, PanelKind } from '../protocol';
 import type { ViewInit, ViewInstance } from './api';
 import { createFrame } from './shell/frame';
 import { createHost } from './shell/host';
+import { onThemeChange } from './shell/theme';
 import css from './style.css';
 import { views } from './views';
 
@@ -28,7 +29,7 @@ window.addEventListener('message', (e: MessageEvent<HostToWebview>) => {
 });
 window.addEventListener('error', (e) => frame.showError(`Error in the ${kind} view: ${e.message}`));
 window.addEventListener('unhandledrejection', (e) => frame.showError(`Error in the ${kind} view: ${e.reason instanceof Error ? e.reason.message : String(e.reason)}`));
-new MutationObserver(() => view?.themeChanged?.()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+onThemeChange(() => view?.themeChanged?.());
 host.post({ type: 'ready' });
 
 function dispatch(msg: HostToWebview): void {

@@ -19,15 +19,17 @@ export function newNonce(): string {
 }
 
 /**
- * Content-Security-Policy of a panel. Styles: the shell's CSS and the web components' styles are
- * constructable stylesheets and echarts sets styles through the CSSOM, none of which style-src governs,
- * so inline <style> needs the nonce and 'unsafe-inline' is not granted.
+ * Content-Security-Policy of a panel. Style elements: the shell's CSS and the web components' styles
+ * are constructable stylesheets (not governed by style-src), so <style> and <link> need the nonce or
+ * the webview origin. Style attributes are allowed (style-src-attr): echarts' HTML tooltips carry
+ * style="…" markup, which Chromium otherwise blocks (checked with the panel page in Chromium).
  */
 export function panelCsp(cspSource: string, nonce: string): string {
   return [
     "default-src 'none'",
     `script-src 'nonce-${nonce}'`,
     `style-src ${cspSource} 'nonce-${nonce}'`,
+    "style-src-attr 'unsafe-inline'",
     `img-src ${cspSource} data: blob:`,
     `font-src ${cspSource}`,
   ].join('; ');

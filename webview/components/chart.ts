@@ -16,6 +16,7 @@ import {
 import * as echarts from 'echarts/core';
 import { CanvasRenderer, SVGRenderer } from 'echarts/renderers';
 import type { ViewHost } from '../api';
+import { onThemeChange } from '../shell/theme';
 import { dataUrlToBase64 } from './export';
 
 echarts.use([
@@ -75,7 +76,8 @@ export function chartTheme(cssVar: CssVar): Record<string, unknown> {
       borderColor: v('--vscode-editorHoverWidget-border', border),
       textStyle: { color: v('--vscode-editorHoverWidget-foreground', fg), fontFamily: font },
     },
-    visualMap: { textStyle: { color: fg } },
+    // Heatmaps: low values fade into the editor background, high values in the theme's blue.
+    visualMap: { textStyle: { color: fg }, color: [v('--vscode-charts-blue', '#3794ff'), v('--vscode-editor-background', '#ffffff')] },
     dataZoom: { textStyle: { color: muted }, borderColor: border },
     categoryAxis: axis,
     valueAxis: axis,
@@ -90,7 +92,7 @@ export class Chart {
   private chart: echarts.ECharts;
   private option: ChartOption | undefined;
   private readonly resize: ResizeObserver;
-  private readonly themeWatch: MutationObserver;
+  private readonly stopThemeWatch: () => void;
 
   constructor(
     parent: HTMLElement,
@@ -107,8 +109,7 @@ export class Chart {
     this.chart = this.create();
     this.resize = new ResizeObserver(() => this.chart.resize());
     this.resize.observe(this.el);
-    this.themeWatch = new MutationObserver(() => this.rebuild());
-    this.themeWatch.observe(document.body, { attributes: true, attributeFilter: ['class'] });
+    this.stopThemeWatch = onThemeChange(() => this.rebuild());
   }
 
   /** The echarts instance (for events such as 'mouseover' / 'click'); replaced on a theme change. */
@@ -158,7 +159,7 @@ export class Chart {
 
   dispose(): void {
     this.resize.disconnect();
-    this.themeWatch.disconnect();
+    this.stopThemeWatch();
     this.chart.dispose();
   }
 

@@ -52,7 +52,7 @@ export function createFrame(root: HTMLElement, onRerun: () => void): Frame {
     },
     setStale(s) {
       stale.hidden = !s;
-      document.body.classList.toggle('ll-is-stale', s);
+      root.classList.toggle('ll-is-stale', s);
     },
     setProgress(fraction, message) {
       const done = fraction === null || (fraction !== undefined && fraction >= 1);

@@ -15,7 +15,8 @@ describe('panel page', () => {
     const csp = cspOf(panelHtml(page));
     assert.deepEqual(csp.get('default-src'), ["'none'"]);
     assert.deepEqual(csp.get('script-src'), ["'nonce-abc123'"]);
-    assert.ok(!csp.get('style-src')!.includes("'unsafe-inline'"));
+    assert.ok(!csp.get('style-src')!.includes("'unsafe-inline'"), 'no inline <style> elements');
+    assert.deepEqual(csp.get('style-src-attr'), ["'unsafe-inline'"], 'style attributes (echarts tooltips)');
     assert.deepEqual(csp.get('img-src'), [page.cspSource, 'data:', 'blob:']);
     for (const v of csp.values()) assert.ok(!v.includes("'unsafe-eval'"));
     const scripts = [...panelHtml(page).matchAll(/<script([^>]*)>/g)].map((m) => m[1]);
