@@ -1,5 +1,6 @@
 // Core sidecar requests: lifecycle, model loading, tokenisation, plain runs and generation.
 import type { ExecutionPlan, ExecutionProviderName, ModelInfo, TokenSpan } from './model';
+import type { WithProgress } from './rpc';
 
 /** Input text for any analysis: raw text, or token ids. */
 export interface TextInput {
@@ -14,6 +15,7 @@ export interface TopToken {
   id: number;
   text: string;
   prob: number;
+  logit: number;
 }
 
 export interface RunParams extends TextInput {
@@ -29,18 +31,28 @@ export interface RunResult {
   elapsedMs: number;
 }
 
-export interface GenerateParams extends TextInput {
+export interface GenerateParams extends TextInput, WithProgress {
   plan?: ExecutionPlan;
   maxNewTokens?: number;
   /** Greedy when 0 or absent. */
   temperature?: number;
+  /** Seed of the sampler (temperature > 0); the same seed gives the same text. Default 0. */
   seed?: number;
+}
+
+/** Progress `partial` of model/generate: the ids generated so far. */
+export interface GeneratePartial {
+  ids: number[];
 }
 
 export interface GenerateResult {
   promptTokens: TokenSpan[];
+  /** The new tokens (the end-of-sequence token included when it stopped generation). */
   ids: number[];
+  /** The new tokens decoded, special tokens left out. */
   text: string;
+  /** Why generation stopped: an end-of-sequence token, maxNewTokens, or the context window. */
+  stop: 'eos' | 'maxNewTokens' | 'context';
   elapsedMs: number;
 }
 
@@ -51,10 +63,13 @@ export interface SidecarInfo {
   providers: ExecutionProviderName[];
 }
 
-export interface LoadParams {
+export interface LoadParams extends WithProgress {
   /** A model folder (HF/Optimum layout) or a single .onnx file with a tokenizer beside it. */
   path: string;
+  /** Default 'auto': the best available provider, falling back to CPU (ModelInfo.providerNote says why). */
   provider?: ExecutionProviderName | 'auto';
+  /** ONNX variant in the folder by base name (`model_fp16`, `model_quantized`…); default `model`. */
+  variant?: string;
 }
 
 export interface CoreMethods {
