@@ -51,8 +51,7 @@ export function build() {
 export function packageVsix(outFile = join(root, 'layerlens.vsix')) {
   const vsce = join(root, 'node_modules/.bin/vsce');
   sh(vsce, ['package', '--allow-missing-repository', '--out', outFile], { stdio: ['ignore', 'inherit', 'inherit'] });
-  const mb = statSync(outFile).size / 1e6;
-  console.log(`[setup] packaged ${outFile} (${mb.toFixed(1)} MB)`);
+  console.log(`[setup] packaged ${outFile} (${(statSync(outFile).size / 2 ** 20).toFixed(1)} MiB)`);
   return outFile;
 }
 

@@ -2,7 +2,7 @@
 // sidecar; the host-side SidecarClient runs model/run and model/generate against out/sidecar.js, and
 // the results match the numpy float64 reference of stories260K (expected.json, computed independently).
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { SidecarClient, SidecarError } from '../../../src/sidecar/client';
@@ -74,15 +74,25 @@ suite('sidecar', function () {
     assert.deepEqual(r.ids, c.greedy_new_token_ids);
   });
 
-  test('a file that is not ONNX is refused with a clear error and the sidecar keeps running', async () => {
-    const bogus = join(workspaceDir(), 'not-a-model.onnx');
-    writeFileSync(bogus, 'this is not an ONNX protobuf');
+  test('bad model folders are refused with clear errors and the sidecar keeps running', async () => {
     const pid = (await client.request('sidecar/info', {})).pid;
-    await assert.rejects(client.request('model/load', { path: bogus }), (e: unknown) => {
-      assert.ok(e instanceof SidecarError, `expected a SidecarError, got ${e}`);
-      assert.match(e.message, /onnx|model|load|pars|invalid/i);
-      return true;
-    });
+    // A clear error says what is wrong and names the folder or file at fault.
+    const refused = async (path: string, names: string, expected: RegExp) =>
+      assert.rejects(client.request('model/load', { path }), (e: unknown) => {
+        assert.ok(e instanceof SidecarError, `expected a SidecarError, got ${e}`);
+        assert.match(e.message, expected);
+        assert.ok(e.message.includes(names), `the message does not name ${names}: ${e.message}`);
+        return true;
+      });
+    // An empty folder.
+    const empty = mkdtempSync(join(workspaceDir(), 'empty-'));
+    await refused(empty, empty, /onnx|config\.json/i);
+    // A real config and tokenizer, but onnx/model.onnx is text, not an ONNX protobuf.
+    const bogus = mkdtempSync(join(workspaceDir(), 'bogus-onnx-'));
+    for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(stories!, f), join(bogus, f));
+    mkdirSync(join(bogus, 'onnx'));
+    writeFileSync(join(bogus, 'onnx/model.onnx'), 'this is not an ONNX protobuf');
+    await refused(bogus, 'model.onnx', /not an ONNX|protobuf|pars/i);
     assert.equal((await client.request('sidecar/info', {})).pid, pid);
   });
 
