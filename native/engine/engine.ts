@@ -187,7 +187,11 @@ export class LayeredEngine implements Engine {
 
   // ---------------------------------------------------------------- stage primitives
 
-  async begin(ids: ArrayLike<number>, opts: { cache?: KvCache; cacheSlots?: number } = {}): Promise<State> {
+  begin(ids: ArrayLike<number>, opts: { cache?: KvCache; cacheSlots?: number } = {}): Promise<StageState> {
+    return this.beginState(ids, opts);
+  }
+
+  private async beginState(ids: ArrayLike<number>, opts: { cache?: KvCache; cacheSlots?: number }): Promise<State> {
     const newIds = this.checkIds(ids);
     const cache = opts.cache as SlotKvCache | undefined;
     if (cache && !(cache instanceof SlotKvCache)) throw new ModelError('BAD_REQUEST', 'cache must come from newCache()');
@@ -298,7 +302,7 @@ export class LayeredEngine implements Engine {
       if (signal?.aborted) throw new ModelError('CANCELLED', 'cancelled');
     };
     check();
-    let state = await this.begin(ids, { cache: opts.cache, cacheSlots: plan.slots.length });
+    let state = await this.beginState(ids, { cache: opts.cache, cacheSlots: plan.slots.length });
     const offset = state.ctx.offset;
     const view = (m: Mat) => (offset ? sliceRows(m, offset) : m);
     const taps = new Map<TapName, Mat>();
