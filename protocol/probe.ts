@@ -58,7 +58,7 @@ export interface ProbeTrainParams extends WithProgress {
   saveTo?: string;
 }
 
-/** Mean over folds with a 95% t-interval. */
+/** Mean over folds with a 95% t-interval (clipped to [0, 1]). */
 export interface FoldInterval {
   mean: number;
   lo: number;
@@ -72,7 +72,10 @@ export interface ProbeLayerResult {
   macroF1: FoldInterval;
   /** Difference-of-means (mass-mean) probe: nearest class mean in standardised space. */
   massMeanAccuracy: FoldInterval;
-  /** The same logistic probe on the control task (labels assigned per word type, Hewitt & Liang). */
+  /**
+   * The same logistic probe on the control task (Hewitt & Liang): one random label per type, with the
+   * task's label distribution; the type is the span's text for span pooling, else the whole text.
+   */
   controlAccuracy: FoldInterval;
   /** accuracy − control accuracy. */
   selectivity: number;

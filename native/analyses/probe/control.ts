@@ -1,13 +1,17 @@
-// Baselines that need no model: Hewitt & Liang control labels (one random label per word type, drawn
-// from the task's label distribution) and the word type of an example.
+// Baselines that need no model: Hewitt & Liang control labels (one random label per type, drawn
+// from the task's label distribution) and the type of an example.
 import type { ProbeExample } from './dataset';
 import { rng } from './stats';
 
-/** The word an example's label is attached to: the last word of its span, else of its text (lower case). */
-export function wordType(ex: ProbeExample): string {
+/**
+ * The type an example's control label is attached to. With span pooling it is the span's text (the
+ * word-type control of Hewitt & Liang); with last-token or mean pooling the representation depends on
+ * the whole text, so the type is the whole (lower-cased, space-normalised) text, which makes the control
+ * task a random labelling of distinct inputs.
+ */
+export function controlType(ex: ProbeExample): string {
   const text = ex.span ? ex.text.slice(ex.span[0], ex.span[1]) : ex.text;
-  const words = text.toLowerCase().match(/[\p{L}\p{N}']+/gu);
-  return words ? words[words.length - 1] : text.trim().toLowerCase();
+  return text.toLowerCase().replace(/\s+/g, ' ').trim();
 }
 
 /**

@@ -19,12 +19,14 @@ export interface CvOptions {
 
 /**
  * Fold index of each of `rows` (indices into y): stratified by label, or grouped (every group in one
- * fold, groups balanced by size) when `groups` is given.
+ * fold, folds balanced by label) when `groups` is given.
  */
 export function makeFolds(rows: ArrayLike<number>, y: ArrayLike<number>, k: number, seed: number, groups?: ArrayLike<number>): Int32Array {
   const rand = rng(seed);
   const fold = new Int32Array(rows.length);
   if (groups) {
+    // Stratified group k-fold: each group goes, by its majority label, to the fold holding the fewest
+    // examples of that label (ties: the smallest fold), so folds stay label-balanced.
     const members = new Map<number, number[]>();
     for (let i = 0; i < rows.length; i++) {
       const g = groups[rows[i]];
@@ -32,13 +34,23 @@ export function makeFolds(rows: ArrayLike<number>, y: ArrayLike<number>, k: numb
       members.get(g)!.push(i);
     }
     if (members.size < k) throw new Error(`Grouped ${k}-fold cross-validation needs at least ${k} groups; the data has ${members.size}.`);
+    const majorityLabel = (m: number[]) => {
+      const count = new Map<number, number>();
+      for (const i of m) count.set(y[rows[i]], (count.get(y[rows[i]]) ?? 0) + 1);
+      return [...count].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0][0];
+    };
     const order = shuffle([...members.values()], rand).sort((a, b) => b.length - a.length);
     const size = new Array<number>(k).fill(0);
+    const perLabel = new Map<number, number[]>();
     for (const m of order) {
+      const label = majorityLabel(m);
+      if (!perLabel.has(label)) perLabel.set(label, new Array<number>(k).fill(0));
+      const lc = perLabel.get(label)!;
       let f = 0;
-      for (let j = 1; j < k; j++) if (size[j] < size[f]) f = j;
+      for (let j = 1; j < k; j++) if (lc[j] < lc[f] || (lc[j] === lc[f] && size[j] < size[f])) f = j;
       for (const i of m) fold[i] = f;
       size[f] += m.length;
+      lc[f] += m.length;
     }
     return fold;
   }

@@ -3,7 +3,7 @@
 import { basename } from 'node:path';
 import type { MalformedRow, ProbeRunResult, ProbeTrainParams, TokenSpan } from '../../../protocol';
 import { DatasetError, loadDataset } from './dataset';
-import { controlLabels, wordType } from './control';
+import { controlLabels, controlType } from './control';
 import { charSpanToTokens, extractFeatures, type ActivationSource, type TokenizedExample } from './extract';
 import { saveProbes } from './saved';
 import { fitInWorker } from './worker';
@@ -75,7 +75,7 @@ export async function runProbing(ctx: ProbeRunContext, params: ProbeRunParams): 
     onProgress: (done, total, eta) => ctx.onProgress?.((0.5 * done) / total, `Activations ${done}/${total}${eta !== undefined ? `, about ${Math.ceil(eta)} s left` : ''}`),
   });
   const fit = await fitInWorker(
-    { cacheDir: extraction.cache.dir, classes, y, yControl: controlLabels(kept.map(wordType), y, classes, seed + 17), groups, folds, seed },
+    { cacheDir: extraction.cache.dir, classes, y, yControl: controlLabels(kept.map(controlType), y, classes, seed + 17), groups, folds, seed },
     { signal: ctx.signal, onProgress: (done, total) => ctx.onProgress?.(0.5 + (0.5 * done) / total, `Probes: ${done}/${total} feature sets`) },
   );
   if (params.saveTo) {

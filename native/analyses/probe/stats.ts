@@ -62,14 +62,14 @@ export function macroF1(yTrue: ArrayLike<number>, yPred: ArrayLike<number>, clas
 /** Two-sided 97.5% quantiles of Student's t for 1..30 degrees of freedom. */
 const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
 
-/** Mean with a 95% t-interval over fold values. */
+/** Mean with a 95% t-interval over fold values of a rate (accuracy, F1), clipped to [0, 1]. */
 export function foldInterval(values: number[]): FoldInterval {
   const k = values.length;
   const mean = values.reduce((a, b) => a + b, 0) / Math.max(1, k);
   if (k < 2) return { mean, lo: mean, hi: mean };
   const variance = values.reduce((a, v) => a + (v - mean) ** 2, 0) / (k - 1);
   const half = T975[Math.min(k - 1, T975.length) - 1] * Math.sqrt(variance / k);
-  return { mean, lo: mean - half, hi: mean + half };
+  return { mean, lo: Math.max(0, mean - half), hi: Math.min(1, mean + half) };
 }
 
 export function median(values: number[]): number {

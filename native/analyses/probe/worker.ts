@@ -1,5 +1,6 @@
 // Runs probe fitting in a worker thread so the sidecar stays responsive (cancel = terminate).
-// From source (tsx) the worker is fitWorker.ts; in the bundle it is probe-worker.js next to the sidecar.
+// From source (under tsx) the worker is fitWorker.ts, loaded through tsx's CommonJS hook; in the bundle
+// it is probe-worker.js next to the sidecar.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -7,9 +8,9 @@ import type { FitJob, FitOutput } from './fit';
 import type { FitWorkerMessage } from './fitWorker';
 
 /** The worker script: the TypeScript source under tsx, the bundled file otherwise. */
-export function fitWorkerScript(): { path: string; execArgv: string[] } {
+export function fitWorkerScript(): { path: string; fromSource: boolean } {
   const fromSource = __filename.endsWith('.ts');
-  return fromSource ? { path: join(__dirname, 'fitWorker.ts'), execArgv: ['--import', 'tsx'] } : { path: join(__dirname, 'probe-worker.js'), execArgv: [] };
+  return { path: join(__dirname, fromSource ? 'fitWorker.ts' : 'probe-worker.js'), fromSource };
 }
 
 export function fitInWorker(job: FitJob, opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {}): Promise<FitOutput> {
@@ -17,7 +18,9 @@ export function fitInWorker(job: FitJob, opts: { signal?: AbortSignal; onProgres
   if (!existsSync(script.path)) return Promise.reject(new Error(`The probe fitting worker is missing (${script.path}); rebuild the extension.`));
   return new Promise<FitOutput>((resolve, reject) => {
     opts.signal?.throwIfAborted();
-    const worker = new Worker(script.path, { workerData: job, execArgv: script.execArgv });
+    const worker = script.fromSource
+      ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(script.path)});`, { eval: true, workerData: job })
+      : new Worker(script.path, { workerData: job });
     let settled = false;
     const finish = (fn: () => void) => {
       if (settled) return;

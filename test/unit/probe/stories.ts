@@ -10,11 +10,11 @@ export function loadStories(): Promise<LoadedModel> {
   return loadModel(STORIES, { id: 'stories', provider: 'cpu' });
 }
 
-const GIRLS = ['Lily', 'Sue', 'Mia', 'Anna', 'Amy', 'Sara', 'Lucy', 'Jane'];
-const BOYS = ['Tom', 'Ben', 'Tim', 'Max', 'Sam', 'Jack', 'Bob', 'Joe'];
-const TEMPLATES = ['{n} went to the park. Then', '{n} saw a big dog. Then', '{n} was very happy. Then', 'One day, {n} found a ball. Then', '{n} liked to play. Then'];
+const GIRLS = ['Lily', 'Sue', 'Mia', 'Anna', 'Amy', 'Sara', 'Lucy', 'Jane', 'Emma', 'Kate'];
+const BOYS = ['Tom', 'Ben', 'Tim', 'Max', 'Sam', 'Jack', 'Bob', 'Joe', 'Leo', 'Dan'];
+const TEMPLATES = ['{n} went to the park. Then', '{n} saw a big dog. Then', '{n} was very happy. Then', 'One day, {n} found a ball. Then'];
 
-/** Rows {text, label, group}: the group is the name, so grouped CV never sees a name in train and test. */
+/** 80 rows {text, label, group}: the group is the name, so grouped CV never sees a name in train and test. */
 export function genderRows(): { text: string; label: string; group: string }[] {
   const rows: { text: string; label: string; group: string }[] = [];
   for (const t of TEMPLATES) {
