@@ -143,6 +143,7 @@ test('metrics: macro-F1 and t-interval against hand-computed values', () => {
   // y = [0,0,1,1], pred = [0,1,1,1]: F1(0) = 2/3, F1(1) = 0.8 -> mean 0.7333
   assert.ok(Math.abs(macroF1([0, 0, 1, 1], [0, 1, 1, 1], 2) - (2 / 3 + 0.8) / 2) < 1e-12);
   const iv = foldInterval([0.8, 0.9, 1.0]);
-  // sd = 0.1, t(2) = 4.303: half-width 0.1 * 4.303 / sqrt(3)
-  assert.ok(Math.abs(iv.hi - 0.9 - (0.1 * 4.303) / Math.sqrt(3)) < 1e-9);
+  // sd = 0.1, t(2) = 4.303: half-width 0.1 * 4.303 / sqrt(3); the upper end is clipped to 1.
+  assert.ok(Math.abs(0.9 - iv.lo - (0.1 * 4.303) / Math.sqrt(3)) < 1e-9);
+  assert.equal(iv.hi, 1);
 });
