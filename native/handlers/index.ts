@@ -2,9 +2,10 @@
 import type { SidecarServer } from '../server';
 import * as core from './core';
 import * as decode from './decode';
+import * as probe from './probe';
 
 /** Feature handler modules, each exporting `register(server)`. */
-const FEATURES: Array<{ register(server: SidecarServer): void }> = [core, decode];
+const FEATURES: Array<{ register(server: SidecarServer): void }> = [core, decode, probe];
 
 export function registerAll(server: SidecarServer): void {
   for (const feature of FEATURES) feature.register(server);

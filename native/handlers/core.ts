@@ -1,0 +1,119 @@
+// Core methods (protocol/core.ts): sidecar info, model load/unload/list, tokenisation, next-token runs
+// and generation under an optional execution plan.
+import * as ort from 'onnxruntime-node';
+import { version } from '../../package.json';
+import type { ExecutionProviderName, GeneratePartial, GenerateResult, ModelInfo } from '../../protocol';
+import { argmax, softmax } from '../analyses/skip/math';
+import { rng } from '../analyses/skip/speculative';
+import type { LoadedModel } from '../model/load';
+import { ModelError } from '../onnx/errors';
+import type { SidecarServer } from '../server';
+
+const PROVIDERS: ExecutionProviderName[] = ['cpu', 'webgpu', 'cuda'];
+const DEFAULT_TOP_K = 5;
+const DEFAULT_MAX_NEW_TOKENS = 32;
+const MAX_NEW_TOKENS = 4096;
+
+/** Execution providers this onnxruntime-node build ships with. */
+export function availableProviders(): ExecutionProviderName[] {
+  const names = new Set(ort.listSupportedBackends().filter((b) => b.bundled).map((b) => b.name));
+  return PROVIDERS.filter((p) => names.has(p));
+}
+
+function intInRange(value: unknown, name: string, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ModelError('BAD_REQUEST', `${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** Draw an index from a probability vector with a uniform number in [0, 1). */
+function sample(probs: Float64Array, u: number): number {
+  let acc = 0;
+  for (let i = 0; i < probs.length; i++) {
+    acc += probs[i];
+    if (u < acc) return i;
+  }
+  return probs.length - 1;
+}
+
+function eosIds(model: LoadedModel): Set<number> {
+  const ids = new Set<number>();
+  const cfg = model.config.eosTokenId;
+  for (const id of Array.isArray(cfg) ? cfg : cfg === undefined ? [] : [cfg]) ids.add(id);
+  const tok = model.tokenizer.eosId;
+  if (tok !== undefined) ids.add(tok);
+  return ids;
+}
+
+function lastRow(logits: { data: Float32Array; rows: number; cols: number } | undefined): Float32Array {
+  if (!logits) throw new ModelError('INTERNAL', 'the engine returned no logits');
+  return logits.data.subarray((logits.rows - 1) * logits.cols, logits.rows * logits.cols);
+}
+
+export function register(server: SidecarServer): void {
+  server.handle('sidecar/info', async () => ({
+    pid: process.pid,
+    version,
+    ortVersion: ort.env.versions.common ?? 'unknown',
+    providers: availableProviders(),
+  }));
+
+  server.handle('model/load', async (params, ctx) => {
+    const model = await ctx.models.load(params, (fraction, message) => ctx.progress(fraction, message));
+    return model.info;
+  });
+
+  server.handle('model/unload', async (params, ctx) => {
+    await ctx.models.unload(params.modelId);
+    return { ok: true as const };
+  });
+
+  server.handle('model/list', async (_params, ctx) => ctx.models.list().map((m): ModelInfo => m.info));
+
+  server.handle('model/tokenize', async (params, ctx) => ({ tokens: ctx.models.get(params.modelId).encode(params).tokens }));
+
+  server.handle('model/run', async (params, ctx) => {
+    const model = ctx.models.get(params.modelId);
+    const topK = intInRange(params.topK, 'topK', 1, model.info.layerMap.vocabSize, DEFAULT_TOP_K);
+    const { ids, tokens } = model.encode(params);
+    const started = performance.now();
+    const out = await model.engine.forward(ids, { plan: params.plan, logits: 'last', signal: ctx.signal });
+    return { tokens, next: model.topTokens(lastRow(out.logits), topK), provider: model.engine.provider, elapsedMs: performance.now() - started };
+  });
+
+  server.handle('model/generate', async (params, ctx): Promise<GenerateResult> => {
+    const model = ctx.models.get(params.modelId);
+    const maxNew = intInRange(params.maxNewTokens, 'maxNewTokens', 1, MAX_NEW_TOKENS, DEFAULT_MAX_NEW_TOKENS);
+    const temperature = params.temperature ?? 0;
+    if (typeof temperature !== 'number' || !(temperature >= 0) || !Number.isFinite(temperature)) {
+      throw new ModelError('BAD_REQUEST', `temperature must be a number >= 0, got ${JSON.stringify(params.temperature)}`);
+    }
+    const seed = intInRange(params.seed, 'seed', 0, 2 ** 32 - 1, 0);
+    const { ids: prompt, tokens } = model.encode(params);
+    const room = (model.contextLength ?? Infinity) - prompt.length;
+    const limit = Math.min(maxNew, room);
+    const eos = eosIds(model);
+    const rand = rng(seed);
+    const started = performance.now();
+
+    const cache = model.engine.newCache(params.plan);
+    const out: number[] = [];
+    let stop: GenerateResult['stop'] = limit < maxNew ? 'context' : 'maxNewTokens';
+    let input = prompt;
+    while (out.length < limit) {
+      const res = await model.engine.forward(input, { plan: params.plan, cache, logits: 'last', signal: ctx.signal });
+      const row = lastRow(res.logits);
+      const next = temperature === 0 ? argmax(row) : sample(softmax(row, temperature), rand());
+      out.push(next);
+      ctx.progress(out.length / limit, undefined, { ids: [...out] } satisfies GeneratePartial);
+      if (eos.has(next)) {
+        stop = 'eos';
+        break;
+      }
+      input = [next];
+    }
+    return { promptTokens: tokens, ids: out, text: model.tokenizer.decode(out), stop, elapsedMs: performance.now() - started };
+  });
+}

@@ -1,0 +1,158 @@
+// The sidecar process end to end over JSON-RPC: loading stories260K, runs and generation checked against
+// expected.json (an independent numpy implementation), plans, errors, progress, cancellation, shutdown.
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { after, before, describe, it } from 'node:test';
+import { CancellationTokenSource } from 'vscode-jsonrpc/node';
+import type { ModelInfo } from '../../../protocol';
+import { EXPECTED, GQA, STORIES } from '../model/helpers';
+import { errorOf, startSidecar, type TestSidecar } from './client';
+
+const expected = EXPECTED.cases[0];
+const lensAfterLayer3 = (EXPECTED.cases[0] as unknown as { residual_stream_last_position: Record<string, { logit_lens_top5: Array<{ id: number; logit: number }> }> })
+  .residual_stream_last_position['/model/layers.3/Add_1_output_0'].logit_lens_top5;
+
+async function rejectsWithCode(p: Promise<unknown>, code: string, message?: RegExp): Promise<void> {
+  await assert.rejects(p, (e) => {
+    const err = errorOf(e);
+    assert.equal(err.code, code, `expected ${code}, got ${err.code}: ${err.message}`);
+    if (message) assert.match(err.message, message);
+    return true;
+  });
+}
+
+describe('sidecar', () => {
+  let s: TestSidecar;
+  let model: ModelInfo;
+  before(async () => {
+    s = startSidecar();
+    model = await s.request('model/load', { path: STORIES, provider: 'cpu', progressToken: 'load-1' });
+  });
+  after(() => s?.stop());
+
+  it('reports its pid, versions and providers', async () => {
+    const info = await s.request('sidecar/info', {});
+    assert.equal(info.pid, s.child.pid);
+    const req = createRequire(__filename);
+    assert.equal(info.ortVersion, req('onnxruntime-node/package.json').version);
+    assert.equal(info.version, req('../../../package.json').version);
+    assert.ok(info.providers.includes('cpu'));
+  });
+
+  it('loads a model once, reporting progress, and lists it', async () => {
+    assert.equal(model.layerMap.numLayers, 5);
+    assert.equal(model.provider, 'cpu');
+    const steps = s.progress.get('load-1') ?? [];
+    assert.ok(steps.length >= 2, 'progress notifications arrived');
+    assert.equal(steps.at(-1)!.fraction, 1);
+    for (let i = 1; i < steps.length; i++) assert.ok(steps[i].fraction! >= steps[i - 1].fraction!);
+    const again = await s.request('model/load', { path: STORIES, provider: 'cpu' });
+    assert.equal(again.id, model.id, 'the same model is not loaded twice');
+    assert.deepEqual((await s.request('model/list', {})).map((m) => m.id), [model.id]);
+  });
+
+  it('tokenizes with spans', async () => {
+    const { tokens } = await s.request('model/tokenize', { modelId: model.id, text: expected.prompt });
+    assert.deepEqual(tokens.map((t) => t.id), expected.prompt_ids);
+    assert.deepEqual(tokens.slice(1).map((t) => expected.prompt.slice(t.start, t.end)), ['Once', ' upon', ' a', ' time']);
+  });
+
+  it('runs the prompts of expected.json: next-token top-5 ids and logits', async () => {
+    for (const c of EXPECTED.cases) {
+      const r = await s.request('model/run', { modelId: model.id, text: c.prompt });
+      assert.deepEqual(r.tokens.map((t) => t.id), c.prompt_ids);
+      assert.deepEqual(r.next.map((t) => t.id), c.last_prompt_position_top5.map((t) => t.id), c.prompt);
+      r.next.forEach((t, i) => assert.ok(Math.abs(t.logit - c.last_prompt_position_top5[i].logit) < 1e-3, `${t.logit}`));
+      // probabilities are the softmax of the logits: their ratios follow the logit differences
+      assert.ok(Math.abs(r.next[0].prob / r.next[1].prob - Math.exp(r.next[0].logit - r.next[1].logit)) < 1e-3 * r.next[0].prob / r.next[1].prob);
+      assert.equal(r.provider, 'cpu');
+    }
+    const ids = await s.request('model/run', { modelId: model.id, ids: expected.prompt_ids, topK: 2 });
+    assert.deepEqual(ids.next.map((t) => t.id), expected.last_prompt_position_top5.slice(0, 2).map((t) => t.id));
+  });
+
+  it('runs under a plan: an early exit after layer 3 gives the logit lens of that layer', async () => {
+    const slots = [0, 1, 2, 3, 4].map((layer) => ({ layer }));
+    const r = await s.request('model/run', { modelId: model.id, text: expected.prompt, plan: { slots, exitAfter: 3 } });
+    assert.deepEqual(r.next.map((t) => t.id), lensAfterLayer3.map((t) => t.id));
+    r.next.forEach((t, i) => assert.ok(Math.abs(t.logit - lensAfterLayer3[i].logit) < 1e-3, `${t.logit} vs ${lensAfterLayer3[i].logit}`));
+    await rejectsWithCode(s.request('model/run', { modelId: model.id, text: 'x', plan: { slots: [{ layer: 7 }] } }), 'BAD_REQUEST', /layer 7/);
+  });
+
+  it('generates greedily with the KV cache like the reference', async () => {
+    s.progress.delete('gen-1');
+    const g = await s.request('model/generate', { modelId: model.id, text: expected.prompt, maxNewTokens: 20, progressToken: 'gen-1' });
+    assert.deepEqual(g.ids, expected.greedy_new_token_ids);
+    assert.equal(g.text, expected.new_text);
+    assert.equal(g.stop, 'maxNewTokens');
+    assert.deepEqual(g.promptTokens.map((t) => t.id), expected.prompt_ids);
+    const partial = (s.progress.get('gen-1') ?? []).map((p) => (p.partial as { ids: number[] }).ids);
+    assert.equal(partial.length, 20);
+    partial.forEach((ids, i) => assert.deepEqual(ids, g.ids.slice(0, i + 1)));
+  });
+
+  it('samples reproducibly with a seed', async () => {
+    const run = (seed: number) => s.request('model/generate', { modelId: model.id, text: 'The cat', maxNewTokens: 8, temperature: 1.5, seed });
+    const [a, b, c] = [await run(7), await run(7), await run(8)];
+    assert.deepEqual(a.ids, b.ids);
+    assert.notDeepEqual(a.ids, c.ids);
+    await rejectsWithCode(s.request('model/generate', { modelId: model.id, text: 'x', temperature: -1 }), 'BAD_REQUEST', /temperature/);
+    await rejectsWithCode(s.request('model/generate', { modelId: model.id, text: 'x', maxNewTokens: 0 }), 'BAD_REQUEST', /maxNewTokens/);
+  });
+
+  it('answers bad requests with stable codes and keeps serving', async () => {
+    await rejectsWithCode(s.request('model/run', { modelId: 'nope', text: 'x' }), 'MODEL_NOT_LOADED');
+    await rejectsWithCode(s.request('model/run', { modelId: model.id, text: 'Once upon a time there was a cat. '.repeat(80) }), 'PROMPT_TOO_LONG', /context window of 512/);
+    await rejectsWithCode(s.request('model/run', { modelId: model.id, text: 'x', topK: 0 }), 'BAD_REQUEST', /topK/);
+    await rejectsWithCode(s.request('model/load', { path: GQA, provider: 'cpu' }), 'MISSING_TOKENIZER');
+    await assert.rejects(s.connection.sendRequest('no/such-method', {}), (e) => errorOf(e).rpcCode === -32601);
+    const r = await s.request('model/run', { modelId: model.id, text: expected.prompt });
+    assert.equal(r.next[0].id, expected.last_prompt_position_top5[0].id);
+  });
+
+  it('cancels a request', async () => {
+    const cancel = new CancellationTokenSource();
+    s.onProgress = (p) => {
+      if (p.token === 'gen-cancel') cancel.cancel();
+    };
+    const started = Date.now();
+    await rejectsWithCode(s.request('model/generate', { modelId: model.id, text: 'x', maxNewTokens: 400, progressToken: 'gen-cancel' }, cancel), 'CANCELLED');
+    s.onProgress = undefined;
+    const steps = s.progress.get('gen-cancel')!.length;
+    assert.ok(steps < 50, `stopped after ${steps} of 400 tokens (${Date.now() - started} ms)`);
+    const r = await s.request('model/run', { modelId: model.id, text: expected.prompt });
+    assert.equal(r.next[0].id, expected.last_prompt_position_top5[0].id, 'still serving after a cancellation');
+  });
+
+  it('unloads a model', async () => {
+    assert.deepEqual(await s.request('model/unload', { modelId: model.id }), { ok: true });
+    assert.deepEqual(await s.request('model/list', {}), []);
+    await rejectsWithCode(s.request('model/run', { modelId: model.id, text: 'x' }), 'MODEL_NOT_LOADED');
+    await rejectsWithCode(s.request('model/unload', { modelId: model.id }), 'MODEL_NOT_LOADED');
+  });
+});
+
+describe('sidecar lifetime', () => {
+  it('finishes requests in flight when stdin closes, then exits 0', async () => {
+    const s = startSidecar();
+    const { id } = await s.request('model/load', { path: STORIES, provider: 'cpu' });
+    let generated = 0;
+    const pending = s.request('model/generate', { modelId: id, text: expected.prompt, maxNewTokens: 20, progressToken: 'g' });
+    await new Promise<void>((resolve) => (s.onProgress = () => ++generated === 1 && resolve()));
+    s.child.stdin!.end();
+    const g = await pending;
+    assert.deepEqual(g.ids, expected.greedy_new_token_ids);
+    assert.equal(await s.exited, 0);
+    assert.match(s.stderr(), /model\/generate done/);
+  });
+
+  it("rejects the client's pending request when the sidecar dies mid-request", async () => {
+    const s = startSidecar();
+    const { id } = await s.request('model/load', { path: STORIES, provider: 'cpu' });
+    const pending = s.request('model/generate', { modelId: id, text: 'x', maxNewTokens: 400, progressToken: 'k' });
+    await new Promise<void>((resolve) => (s.onProgress = () => resolve()));
+    s.child.kill('SIGKILL');
+    await assert.rejects(pending);
+    assert.equal(await s.exited, 'SIGKILL');
+  });
+});
