@@ -2,8 +2,10 @@
 //   import { view as decode } from './decode/view';      and      decode,
 import type { PanelKind } from '../protocol';
 import type { ViewModule } from './api';
+import { view as decode } from './decode/view';
 import { view as skip } from './skip/view';
 
 export const views: Partial<Record<PanelKind, ViewModule>> = {
+  decode,
   skip,
 };

@@ -2,8 +2,10 @@
 // Each feature adds its own import and list entry, e.g.
 //   import * as decode from './decode';      and      decode,
 import type { FeatureModule } from './api';
+import * as decode from './decode';
 import * as skip from './skip';
 
 export const features: Record<string, FeatureModule> = {
+  decode,
   skip,
 };
