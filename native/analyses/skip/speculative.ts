@@ -95,10 +95,22 @@ export interface DraftPolicy {
 }
 
 /** A fixed draft plan (early exit after E, or a skip set). */
+class FixedPolicy implements DraftPolicy {
+  private readonly maxDraft: number;
+  private readonly adaptive: boolean;
+
+  constructor(readonly plan: ExecutionPlan, draftLength: number | 'adaptive') {
+    this.adaptive = draftLength === 'adaptive';
+    this.maxDraft = this.adaptive ? MAX_DRAFT : Math.max(1, Math.min(MAX_DRAFT * 4, Math.floor(draftLength as number)));
+  }
+
+  next() {
+    return { plan: this.plan, maxDraft: this.maxDraft, adaptive: this.adaptive, exitLayer: this.plan.exitAfter };
+  }
+}
+
 export function fixedPolicy(plan: ExecutionPlan, draftLength: number | 'adaptive'): DraftPolicy {
-  const adaptive = draftLength === 'adaptive';
-  const maxDraft = adaptive ? MAX_DRAFT : Math.max(1, Math.min(MAX_DRAFT * 4, Math.floor(draftLength)));
-  return { next: () => ({ plan, maxDraft, adaptive, exitLayer: plan.exitAfter }) };
+  return new FixedPolicy(plan, draftLength);
 }
 
 /**
@@ -156,18 +168,182 @@ export interface SpecRun {
   tokens: Omit<SpecToken, 'text'>[];
   stats: SelfSpecStats;
   exitLayers: number[];
+  /** Whether the early-exit draft shared its KV cache and exit residuals with verification. */
+  sharedCache: boolean;
+}
+
+/** One round's drafts and, when sampling, the draft distribution of each. */
+interface Drafted {
+  drafts: number[];
+  q: Float64Array[];
+}
+
+/** How drafts are produced and verified: with separate caches, or sharing the early-exit prefix. */
+interface Rounds {
+  /** Runs the prompt through the full model; returns the last position's logits. */
+  prefill(prompt: number[]): Promise<Float32Array>;
+  draft(seq: number[], choice: ReturnType<DraftPolicy['next']>, pickDraft: (logits: Float32Array, q: Float64Array[]) => number): Promise<Drafted>;
+  /** Full-model logits for the last committed token and each draft, [k+1, V], and the verify taps. */
+  verify(seq: number[], drafts: number[], taps?: TapName[]): Promise<{ logits: Mat; taps: Map<TapName, Mat> }>;
+  /** Keep only the first `length` tokens in every cache. */
+  rollback(length: number): void;
 }
 
 const planKey = (p: ExecutionPlan) => JSON.stringify([p.slots, p.exitAfter]);
 
-/** Self-speculative decoding of up to `maxNewTokens` after `prompt`. */
-export async function speculativeDecode(engine: Engine, prompt: number[], policy: DraftPolicy, opts: DecodeOptions): Promise<SpecRun> {
+/** Draft plans keep their own caches; verification is a full forward with the full model's cache. */
+class SeparateRounds implements Rounds {
+  private readonly full: KvCache;
+  private readonly drafts = new Map<string, KvCache>();
+
+  constructor(private readonly engine: Engine, private readonly signal?: AbortSignal) {
+    this.full = engine.newCache();
+  }
+
+  async prefill(prompt: number[]) {
+    return row((await this.engine.forward(prompt, { cache: this.full, logits: 'last', signal: this.signal })).logits!, 0);
+  }
+
+  async draft(seq: number[], choice: ReturnType<DraftPolicy['next']>, pickDraft: (l: Float32Array, q: Float64Array[]) => number): Promise<Drafted> {
+    const key = planKey(choice.plan);
+    if (!this.drafts.has(key)) this.drafts.set(key, this.engine.newCache(choice.plan));
+    const cache = this.drafts.get(key)!;
+    const out: Drafted = { drafts: [], q: [] };
+    let pending = seq.slice(cache.length);
+    while (out.drafts.length < choice.maxDraft) {
+      const { logits } = await this.engine.forward(pending, { plan: choice.plan, cache, logits: 'last', signal: this.signal });
+      const l = row(logits!, 0);
+      const d = pickDraft(l, out.q);
+      out.drafts.push(d);
+      pending = [d];
+      if (choice.adaptive && Math.max(...softmax(l)) < DRAFT_CONFIDENCE) break;
+    }
+    return out;
+  }
+
+  async verify(seq: number[], drafts: number[], taps?: TapName[]) {
+    const ids = [...seq.slice(this.full.length), ...drafts];
+    const res = await this.engine.forward(ids, { cache: this.full, logits: 'all', taps, signal: this.signal });
+    const logits = res.logits!;
+    const first = logits.rows - drafts.length - 1;
+    return { logits: { data: logits.data.subarray(first * logits.cols), rows: drafts.length + 1, cols: logits.cols }, taps: res.taps };
+  }
+
+  rollback(length: number) {
+    for (const c of [this.full, ...this.drafts.values()]) c.truncate(Math.min(c.length, length));
+  }
+}
+
+/**
+ * LayerSkip-style shared early exit: blocks 0..E keep one cache used by both drafting and
+ * verification, and verification starts from the exit residuals the draft already computed, so it
+ * only runs blocks E+1..L-1 over the drafts (plus blocks 0..E once for the last draft).
+ */
+class SharedExitRounds implements Rounds {
+  private readonly lower: KvCache;
+  private readonly upper: KvCache;
+  /** Exit residual rows of tokens in `lower` but not yet in `upper`. */
+  private pending: Mat[] = [];
+
+  constructor(private readonly engine: Engine, private readonly exitLayer: number, private readonly signal?: AbortSignal) {
+    this.lower = engine.newCache();
+    this.upper = engine.newCache();
+  }
+
+  private async runLower(ids: number[]): Promise<Mat> {
+    let state = await this.engine.begin(ids, { cache: this.lower });
+    for (let i = 0; i <= this.exitLayer; i++) {
+      this.signal?.throwIfAborted();
+      state = (await this.engine.runSlot(state, { layer: i }, i)).state;
+    }
+    this.pending.push(state.residual);
+    return state.residual;
+  }
+
+  private async runUpper(ids: number[]): Promise<Mat> {
+    const resid = concatRows(this.pending);
+    this.pending = [];
+    let state = (await this.engine.begin(ids, { cache: this.upper })).withResidual(resid);
+    for (let i = this.exitLayer + 1; i < this.engine.layerMap.numLayers; i++) {
+      this.signal?.throwIfAborted();
+      state = (await this.engine.runSlot(state, { layer: i }, i)).state;
+    }
+    return this.engine.head(state.residual);
+  }
+
+  async prefill(prompt: number[]) {
+    await this.runLower(prompt);
+    const logits = await this.runUpper(prompt);
+    return row(logits, logits.rows - 1);
+  }
+
+  async draft(seq: number[], choice: ReturnType<DraftPolicy['next']>, pickDraft: (l: Float32Array, q: Float64Array[]) => number): Promise<Drafted> {
+    const out: Drafted = { drafts: [], q: [] };
+    let pending = seq.slice(this.lower.length);
+    while (out.drafts.length < choice.maxDraft) {
+      const resid = await this.runLower(pending);
+      const l = row(await this.engine.head(lastRow(resid)), 0);
+      const d = pickDraft(l, out.q);
+      out.drafts.push(d);
+      pending = [d];
+      if (choice.adaptive && Math.max(...softmax(l)) < DRAFT_CONFIDENCE) break;
+    }
+    // The last draft needs its exit residual too, for verification.
+    await this.runLower(pending);
+    return out;
+  }
+
+  async verify(seq: number[], drafts: number[]) {
+    const logits = await this.runUpper([...seq.slice(this.upper.length), ...drafts]);
+    const first = logits.rows - drafts.length - 1;
+    return { logits: { data: logits.data.subarray(first * logits.cols), rows: drafts.length + 1, cols: logits.cols }, taps: new Map<TapName, Mat>() };
+  }
+
+  rollback(length: number) {
+    for (const c of [this.lower, this.upper]) c.truncate(Math.min(c.length, length));
+    this.pending = [];
+  }
+}
+
+function lastRow(m: Mat): Mat {
+  return { data: m.data.slice((m.rows - 1) * m.cols), rows: 1, cols: m.cols };
+}
+
+function concatRows(ms: Mat[]): Mat {
+  const cols = ms[0].cols;
+  const data = new Float32Array(ms.reduce((n, m) => n + m.data.length, 0));
+  let o = 0;
+  for (const m of ms) {
+    data.set(m.data, o);
+    o += m.data.length;
+  }
+  return { data, rows: data.length / cols, cols };
+}
+
+/** The exit layer of a fixed early-exit policy whose draft is the unmodified model's first blocks. */
+function sharedExitLayer(engine: Engine, policy: DraftPolicy): number | undefined {
+  if (!(policy instanceof FixedPolicy) || !engine.layerMap.hasKvCache) return undefined;
+  const { plan } = policy;
+  const E = plan.exitAfter;
+  if (E === undefined || (plan.patches?.length ?? 0) > 0) return undefined;
+  for (let i = 0; i <= E; i++) {
+    const s = plan.slots[i];
+    if (s.layer !== i || s.attn === false || s.mlp === false) return undefined;
+  }
+  return E;
+}
+
+/**
+ * Self-speculative decoding of up to `maxNewTokens` after `prompt`. A fixed early-exit draft shares
+ * its cache with verification (LayerSkip) unless `shareExitCache` is false.
+ */
+export async function speculativeDecode(engine: Engine, prompt: number[], policy: DraftPolicy, opts: DecodeOptions & { shareExitCache?: boolean }): Promise<SpecRun> {
   if (prompt.length === 0) throw new Error('the prompt has no tokens');
   const t0 = performance.now();
   const rand = rng(opts.seed ?? 0);
   const sampling = (opts.temperature ?? 0) > 0;
-  const full = engine.newCache();
-  const draftCaches = new Map<string, KvCache>();
+  const exit = opts.shareExitCache === false ? undefined : sharedExitLayer(engine, policy);
+  const rounds: Rounds = exit !== undefined ? new SharedExitRounds(engine, exit, opts.signal) : new SeparateRounds(engine, opts.signal);
   const seq = [...prompt];
   const out: number[] = [];
   const tokens: SpecRun['tokens'] = [];
@@ -176,84 +352,67 @@ export async function speculativeDecode(engine: Engine, prompt: number[], policy
   let verifyMs = 0;
   let drafted = 0;
   let accepted = 0;
-  let rounds = 0;
+  let round = 0;
+  const pickDraft = (l: Float32Array, q: Float64Array[]) => {
+    if (!sampling) return argmax(l);
+    const p = softmax(l, opts.temperature);
+    q.push(p);
+    return sample(p, rand);
+  };
 
   const tv = performance.now();
-  const first = await feed(engine, full, seq, [], undefined, 'last', undefined, opts.signal);
+  const firstId = pick(await rounds.prefill(seq), opts.temperature, rand);
   verifyMs += performance.now() - tv;
-  const firstId = pick(row(first.logits!, 0), opts.temperature, rand);
   seq.push(firstId);
   out.push(firstId);
   tokens.push({ id: firstId, origin: 'corrected', round: 0 });
 
   while (!finished(out, opts)) {
     opts.signal?.throwIfAborted();
-    rounds++;
-    const choice = policy.next();
-    if (choice.exitLayer !== undefined) exitLayers.push(choice.exitLayer);
-    const key = planKey(choice.plan);
-    if (!draftCaches.has(key)) draftCaches.set(key, engine.newCache(choice.plan));
-    const dcache = draftCaches.get(key)!;
-    const maxDraft = Math.min(choice.maxDraft, opts.maxNewTokens - out.length);
+    round++;
+    const next = policy.next();
+    if (next.exitLayer !== undefined) exitLayers.push(next.exitLayer);
+    const choice = { ...next, maxDraft: Math.min(next.maxDraft, opts.maxNewTokens - out.length) };
 
-    // Draft.
     const td = performance.now();
-    const drafts: number[] = [];
-    const q: Float64Array[] = [];
-    let pending = seq.slice(dcache.length);
-    while (drafts.length < maxDraft) {
-      const { logits } = await engine.forward(pending, { plan: choice.plan, cache: dcache, logits: 'last', signal: opts.signal });
-      const l = row(logits!, 0);
-      let d: number;
-      if (sampling) {
-        const p = softmax(l, opts.temperature);
-        d = sample(p, rand);
-        q.push(p);
-      } else {
-        d = argmax(l);
-      }
-      drafts.push(d);
-      pending = [d];
-      if (choice.adaptive && Math.max(...softmax(l)) < DRAFT_CONFIDENCE) break;
-    }
+    const { drafts, q } = await rounds.draft(seq, choice, pickDraft);
     draftMs += performance.now() - td;
     drafted += drafts.length;
 
-    // Verify all drafts in one forward of the full model.
     const tver = performance.now();
-    const base = seq.length - full.length - 1; // row of the last committed token
-    const ver = await feed(engine, full, seq, drafts, undefined, 'all', policy.taps, opts.signal);
+    const ver = await rounds.verify(seq, drafts, policy.taps);
     verifyMs += performance.now() - tver;
-    const logits = ver.logits!;
     let n = 0;
-    let next = -1;
+    let corrected = -1;
     for (; n < drafts.length; n++) {
-      const l = row(logits, base + n);
-      if (sampling) {
-        const p = softmax(l, opts.temperature);
-        const d = drafts[n];
-        if (rand() < Math.min(1, p[d] / q[n][d])) continue;
-        const residual = p.map((v, i) => Math.max(0, v - q[n][i]));
-        const z = residual.reduce((s, v) => s + v, 0);
-        next = z > 0 ? sample(residual.map((v) => v / z), rand) : sample(p, rand);
-        break;
+      const l = row(ver.logits, n);
+      if (!sampling) {
+        if (argmax(l) !== drafts[n]) break;
+        continue;
       }
-      if (argmax(l) !== drafts[n]) break;
+      // Speculative sampling: accept with min(1, p/q), else resample from max(0, p - q).
+      const p = softmax(l, opts.temperature);
+      const d = drafts[n];
+      if (rand() < Math.min(1, p[d] / q[n][d])) continue;
+      const residual = p.map((v, i) => Math.max(0, v - q[n][i]));
+      const z = residual.reduce((a, v) => a + v, 0);
+      corrected = z > 0 ? sample(residual.map((v) => v / z), rand) : sample(p, rand);
+      break;
     }
-    if (next < 0) next = pick(row(logits, base + n), opts.temperature, rand);
+    if (corrected < 0) corrected = pick(row(ver.logits, n), opts.temperature, rand);
     accepted += n;
 
     const committed = seq.length;
-    for (let i = 0; i < n; i++) tokens.push({ id: drafts[i], origin: 'accepted', round: rounds });
-    tokens.push({ id: next, origin: 'corrected', round: rounds });
-    seq.push(...drafts.slice(0, n), next);
-    out.push(...drafts.slice(0, n), next);
+    for (let i = 0; i < n; i++) tokens.push({ id: drafts[i], origin: 'accepted', round });
+    tokens.push({ id: corrected, origin: 'corrected', round });
+    seq.push(...drafts.slice(0, n), corrected);
+    out.push(...drafts.slice(0, n), corrected);
     // Roll back rejected drafts: caches keep the committed tokens and the accepted drafts only.
-    full.truncate(Math.min(full.length, committed + n));
-    dcache.truncate(Math.min(dcache.length, committed + n));
+    rounds.rollback(committed + n);
     if (policy.observe) {
-      const rows = Array.from({ length: n + 1 }, (_, i) => base + i);
-      await policy.observe(ver.taps, rows, [...drafts.slice(0, n), next]);
+      const base = ver.logits.rows - drafts.length - 1;
+      const tapRows = (ver.taps.values().next().value?.rows ?? 0) - drafts.length - 1;
+      await policy.observe(ver.taps, Array.from({ length: n + 1 }, (_, i) => Math.max(base, tapRows) + i), [...drafts.slice(0, n), corrected]);
     }
   }
   const kept = keptLength(out, opts);
@@ -262,12 +421,13 @@ export async function speculativeDecode(engine: Engine, prompt: number[], policy
     ids: out.slice(0, kept),
     tokens: tokens.slice(0, kept),
     exitLayers,
+    sharedCache: exit !== undefined,
     stats: {
-      rounds,
+      rounds: round,
       drafted,
       accepted,
       acceptanceRate: drafted ? accepted / drafted : 0,
-      meanAcceptedLength: rounds ? accepted / rounds : 0,
+      meanAcceptedLength: round ? accepted / round : 0,
       draftMs,
       verifyMs,
       tokensPerSec: (kept / ms) * 1000,

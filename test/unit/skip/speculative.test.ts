@@ -25,9 +25,10 @@ test('self-speculative output equals greedy for every early-exit layer and draft
   let sawRejection = false;
   let sawAcceptance = false;
   for (let e = 0; e < 4; e++) {
-    for (const k of [1, 3, 5, 'adaptive'] as const) {
-      const run = await speculativeDecode(engine, prompt, fixedPolicy(earlyExitPlan(5, e), k), { maxNewTokens });
+    for (const [k, shareExitCache] of [[1, true], [3, true], [5, false], ['adaptive', true], ['adaptive', false]] as const) {
+      const run = await speculativeDecode(engine, prompt, fixedPolicy(earlyExitPlan(5, e), k), { maxNewTokens, shareExitCache });
       assert.deepEqual(run.ids, greedy, `exit ${e} k ${k}`);
+      assert.equal(run.sharedCache, shareExitCache);
       assert.equal(run.tokens.length, greedy.length);
       assert.equal(run.stats.accepted, run.tokens.filter((t) => t.origin === 'accepted').length);
       if (run.stats.accepted < run.stats.drafted) sawRejection = true;
@@ -43,6 +44,7 @@ test('self-speculative output equals greedy for skip-set drafts and the dynamic 
   for (const skip of [[1], [2, 3], [1, 2, 3, 4]]) {
     const run = await speculativeDecode(engine, prompt, fixedPolicy(skipPlan(6, skip), 4), { maxNewTokens });
     assert.deepEqual(run.ids, greedy, `skip ${skip}`);
+    assert.equal(run.sharedCache, false);
   }
   const policy = new DynamicExitPolicy(engine, 'adaptive');
   const run = await speculativeDecode(engine, prompt, policy, { maxNewTokens });

@@ -4,33 +4,8 @@ import { identityPlan } from '../../../protocol';
 import { layerSweep, basePass } from '../../../native/analyses/skip/sweep';
 import { parseCorpus, CorpusError } from '../../../native/analyses/skip/corpus';
 import { planProblem, sharedPrefix, skipPlan, sweepPlans } from '../../../native/analyses/skip/plans';
-import type { Engine, Mat } from '../../../native/engine/api';
 import { ToyEngine } from './toyEngine';
-
-// Independent reference: plain per-row log-softmax and metrics from a full forward under the plan.
-function logProbs(logits: Mat, t: number): number[] {
-  const r = Array.from(logits.data.subarray(t * logits.cols, (t + 1) * logits.cols));
-  const m = Math.max(...r);
-  const lse = m + Math.log(r.reduce((s, x) => s + Math.exp(x - m), 0));
-  return r.map((x) => x - lse);
-}
-const top = (r: number[]) => r.indexOf(Math.max(...r));
-
-async function reference(engine: Engine, ids: number[], plan: Parameters<Engine['forward']>[1] extends infer O ? O : never) {
-  const base = (await engine.forward(ids)).logits!;
-  const mod = (await engine.forward(ids, plan)).logits!;
-  let ce = 0;
-  let kl = 0;
-  let agree = 0;
-  for (let t = 0; t < ids.length; t++) {
-    const p = logProbs(base, t);
-    const q = logProbs(mod, t);
-    kl += p.reduce((s, lp, i) => s + Math.exp(lp) * (lp - q[i]), 0);
-    if (top(p) === top(q)) agree++;
-    if (t + 1 < ids.length) ce -= q[ids[t + 1]];
-  }
-  return { ce: ce / (ids.length - 1), kl: kl / ids.length, top1: agree / ids.length };
-}
+import { logProbs, reference, top } from './reference';
 
 const ids = [3, 7, 1, 12, 5, 9, 2, 30, 8];
 
