@@ -100,8 +100,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       const prompt = rest[0];
       const result = await withModel(model, opts, async (m) => {
         const { ids, tokens } = m.encode({ text: prompt });
-        const out = await m.engine.forward(ids, { logits: 'last' });
-        const next = m.topTokens(out.logits!.data.subarray(-out.logits!.cols), Math.min(top, m.info.layerMap.vocabSize));
+        const next = m.topTokens(await m.nextLogits(ids), Math.min(top, m.info.layerMap.vocabSize));
         return { model: m.info.name, provider: m.info.provider, tokens, next };
       });
       io.out(values.json ? JSON.stringify(result, null, 2) : formatRun(prompt, result.tokens.map((t) => t.id), result.next));

@@ -47,11 +47,6 @@ function eosIds(model: LoadedModel): Set<number> {
   return ids;
 }
 
-function lastRow(logits: { data: Float32Array; rows: number; cols: number } | undefined): Float32Array {
-  if (!logits) throw new ModelError('INTERNAL', 'the engine returned no logits');
-  return logits.data.subarray((logits.rows - 1) * logits.cols, logits.rows * logits.cols);
-}
-
 export function register(server: SidecarServer): void {
   server.handle('sidecar/info', async () => ({
     pid: process.pid,
@@ -79,8 +74,8 @@ export function register(server: SidecarServer): void {
     const topK = intInRange(params.topK, 'topK', 1, model.info.layerMap.vocabSize, DEFAULT_TOP_K);
     const { ids, tokens } = model.encode(params);
     const started = performance.now();
-    const out = await model.engine.forward(ids, { plan: params.plan, logits: 'last', signal: ctx.signal });
-    return { tokens, next: model.topTokens(lastRow(out.logits), topK), provider: model.engine.provider, elapsedMs: performance.now() - started };
+    const logits = await model.nextLogits(ids, { plan: params.plan, signal: ctx.signal });
+    return { tokens, next: model.topTokens(logits, topK), provider: model.engine.provider, elapsedMs: performance.now() - started };
   });
 
   server.handle('model/generate', async (params, ctx): Promise<GenerateResult> => {
@@ -103,8 +98,7 @@ export function register(server: SidecarServer): void {
     let stop: GenerateResult['stop'] = limit < maxNew ? 'context' : 'maxNewTokens';
     let input = prompt;
     while (out.length < limit) {
-      const res = await model.engine.forward(input, { plan: params.plan, cache, logits: 'last', signal: ctx.signal });
-      const row = lastRow(res.logits);
+      const row = await model.nextLogits(input, { plan: params.plan, cache, signal: ctx.signal });
       const next = temperature === 0 ? argmax(row) : sample(softmax(row, temperature), rand());
       out.push(next);
       ctx.progress(out.length / limit, undefined, { ids: [...out] } satisfies GeneratePartial);

@@ -2,10 +2,10 @@
 // before onnxruntime touches it, create the engine, then check the config against the mapped graph.
 import os from 'node:os';
 import path from 'node:path';
-import type { ExecutionProviderName, ModelInfo, TextInput, TopToken } from '../../protocol';
+import { isIdentityPlan, type ExecutionPlan, type ExecutionProviderName, type ModelInfo, type TextInput, type TopToken } from '../../protocol';
 import { softmax } from '../analyses/skip/math';
 import { createEngine } from '../engine';
-import type { Engine } from '../engine/api';
+import type { Engine, KvCache } from '../engine/api';
 import { ModelError } from '../onnx/errors';
 import { readModelConfig, summarizeConfig, type ModelConfig } from './config';
 import { findModelFiles } from './files';
@@ -74,6 +74,20 @@ export class LoadedModel {
     if (encoded.ids.length === 0) throw new ModelError('BAD_REQUEST', 'the input has no tokens');
     this.checkContext(encoded.ids.length);
     return encoded;
+  }
+
+  /**
+   * Logits after the last of `ids` under `plan`: the unmodified graph for the identity plan (one session,
+   * several times faster), the engine's stages otherwise. `cache` (from engine.newCache) is updated in place.
+   */
+  async nextLogits(ids: number[], opts: { plan?: ExecutionPlan; cache?: KvCache; signal?: AbortSignal } = {}): Promise<Float32Array> {
+    opts.signal?.throwIfAborted();
+    if (opts.plan !== undefined && !Array.isArray(opts.plan?.slots)) throw new ModelError('BAD_REQUEST', 'plan.slots must be an array');
+    const logits = isIdentityPlan(opts.plan, this.info.layerMap.numLayers)
+      ? await this.engine.forwardMonolithic(ids, { cache: opts.cache, signal: opts.signal })
+      : (await this.engine.forward(ids, { plan: opts.plan, cache: opts.cache, logits: 'last', signal: opts.signal })).logits;
+    if (!logits) throw new ModelError('INTERNAL', 'the engine returned no logits');
+    return logits.data.subarray((logits.rows - 1) * logits.cols, logits.rows * logits.cols);
   }
 
   /** The k most likely tokens of one row of logits, with their probabilities. */

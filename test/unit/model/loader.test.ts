@@ -182,8 +182,7 @@ describe('loaded models', () => {
     for (const c of EXPECTED.cases) {
       const { ids } = stories.encode({ text: c.prompt });
       assert.deepEqual(ids, c.prompt_ids);
-      const out = await stories.engine.forward(ids, { logits: 'last' });
-      const top = stories.topTokens(out.logits!.data, 5);
+      const top = stories.topTokens(await stories.nextLogits(ids), 5);
       assert.deepEqual(top.map((t) => t.id), c.last_prompt_position_top5.map((t) => t.id), c.prompt);
       top.forEach((t, i) => {
         assert.ok(Math.abs(t.logit - c.last_prompt_position_top5[i].logit) < 1e-3, `${c.prompt}: logit ${t.logit}`);

@@ -77,6 +77,17 @@ describe('sidecar', () => {
     assert.deepEqual(r.next.map((t) => t.id), lensAfterLayer3.map((t) => t.id));
     r.next.forEach((t, i) => assert.ok(Math.abs(t.logit - lensAfterLayer3[i].logit) < 1e-3, `${t.logit} vs ${lensAfterLayer3[i].logit}`));
     await rejectsWithCode(s.request('model/run', { modelId: model.id, text: 'x', plan: { slots: [{ layer: 7 }] } }), 'BAD_REQUEST', /layer 7/);
+    await rejectsWithCode(s.request('model/run', { modelId: model.id, text: 'x', plan: {} as never }), 'BAD_REQUEST', /plan\.slots/);
+  });
+
+  it('generates under a plan with the per-slot KV cache like full reruns of that plan', async () => {
+    const plan = { slots: [0, 1, 2, 3, 4].map((layer) => ({ layer })), exitAfter: 3 };
+    const g = await s.request('model/generate', { modelId: model.id, text: expected.prompt, maxNewTokens: 4, plan });
+    assert.equal(g.ids[0], lensAfterLayer3[0].id);
+    for (let k = 1; k < g.ids.length; k++) {
+      const r = await s.request('model/run', { modelId: model.id, ids: [...expected.prompt_ids, ...g.ids.slice(0, k)], plan, topK: 1 });
+      assert.equal(r.next[0].id, g.ids[k], `token ${k}`);
+    }
   });
 
   it('generates greedily with the KV cache like the reference', async () => {
@@ -137,11 +148,12 @@ describe('sidecar lifetime', () => {
     const s = startSidecar();
     const { id } = await s.request('model/load', { path: STORIES, provider: 'cpu' });
     let generated = 0;
-    const pending = s.request('model/generate', { modelId: id, text: expected.prompt, maxNewTokens: 20, progressToken: 'g' });
+    const pending = s.request('model/generate', { modelId: id, text: expected.prompt, maxNewTokens: 60, progressToken: 'g' });
     await new Promise<void>((resolve) => (s.onProgress = () => ++generated === 1 && resolve()));
     s.child.stdin!.end();
     const g = await pending;
-    assert.deepEqual(g.ids, expected.greedy_new_token_ids);
+    assert.equal(g.ids.length, 60);
+    assert.deepEqual(g.ids.slice(0, 20), expected.greedy_new_token_ids);
     assert.equal(await s.exited, 0);
     assert.match(s.stderr(), /model\/generate done/);
   });
