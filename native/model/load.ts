@@ -62,6 +62,7 @@ export class LoadedModel {
   encode(input: Pick<TextInput, 'text' | 'ids' | 'chatTemplate'>): Encoded {
     let encoded: Encoded;
     if (input.ids !== undefined) {
+      if (!Array.isArray(input.ids)) throw new ModelError('BAD_REQUEST', 'ids must be an array of token ids');
       const vocab = this.info.layerMap.vocabSize;
       const bad = input.ids.find((id) => !Number.isInteger(id) || id < 0 || id >= vocab);
       if (bad !== undefined) throw new ModelError('BAD_REQUEST', `token id ${bad} is outside the vocabulary [0, ${vocab})`);

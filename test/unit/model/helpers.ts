@@ -124,3 +124,45 @@ export function externalDataModel(location: string, length = 64): Uint8Array {
     output: [valueInfo('logits', F, ['batch', 'seq', 4])],
   });
 }
+
+/** GPT-2's byte -> printable character table (byte-level BPE vocabularies are written in it). */
+function bytesToUnicode(): string[] {
+  const bs: number[] = [];
+  for (let b = 33; b <= 126; b++) bs.push(b);
+  for (let b = 161; b <= 172; b++) bs.push(b);
+  for (let b = 174; b <= 255; b++) bs.push(b);
+  const cs = [...bs];
+  let n = 0;
+  for (let b = 0; b < 256; b++) {
+    if (!bs.includes(b)) {
+      bs.push(b);
+      cs.push(256 + n++);
+    }
+  }
+  const out: string[] = new Array(256);
+  bs.forEach((b, i) => (out[b] = String.fromCodePoint(cs[i])));
+  return out;
+}
+
+/**
+ * A small GPT-2-style byte-level BPE tokenizer.json (the family of GPT-2, Llama 3, Qwen): 256 byte
+ * tokens, a few merges (" the", " cat", "he") and <|endoftext|>.
+ */
+export function byteLevelTokenizerJson(): object {
+  const vocab: Record<string, number> = {};
+  bytesToUnicode().forEach((s, byte) => (vocab[s] = byte));
+  const merges = [['Ġ', 't'], ['h', 'e'], ['Ġt', 'he'], ['Ġ', 'c'], ['Ġc', 'a'], ['Ġca', 't']];
+  for (const [a, b] of merges) vocab[a + b] = Object.keys(vocab).length;
+  const eos = Object.keys(vocab).length;
+  vocab['<|endoftext|>'] = eos;
+  const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
+  return {
+    version: '1.0',
+    added_tokens: [{ id: eos, content: '<|endoftext|>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }],
+    normalizer: null,
+    pre_tokenizer: byteLevel,
+    post_processor: byteLevel,
+    decoder: byteLevel,
+    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '', fuse_unk: false, byte_fallback: false, vocab, merges: merges.map((m) => m.join(' ')) },
+  };
+}

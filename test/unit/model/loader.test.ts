@@ -196,7 +196,9 @@ describe('loaded models', () => {
     const long = 'Once upon a time there was a cat. '.repeat(80);
     assert.throws(() => stories.encode({ text: long }), { code: 'PROMPT_TOO_LONG', message: /more than the model's context window of 512/ });
     assert.throws(() => stories.encode({ ids: [1, 512] }), { code: 'BAD_REQUEST', message: /token id 512 is outside/ });
-    assert.throws(() => stories.encode({}), { code: 'BAD_REQUEST' });
+    assert.throws(() => stories.encode({}), { code: 'BAD_REQUEST', message: /text or ids/ });
+    assert.throws(() => stories.encode({ ids: 'Once' as never }), { code: 'BAD_REQUEST', message: /ids must be an array/ });
+    assert.throws(() => stories.encode({ text: 42 as never }), { code: 'BAD_REQUEST', message: /text or ids/ });
   });
 
   it('refuses num_hidden_layers and hidden_size that contradict the graph', async () => {

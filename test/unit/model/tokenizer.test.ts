@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import type { TokenSpan } from '../../../protocol';
 import { findModelFiles } from '../../../native/model/files';
 import { ModelTokenizer } from '../../../native/model/tokenizer';
-import { EXPECTED, GENAI, STORIES, modelDir, storiesSideFiles } from './helpers';
+import { EXPECTED, GENAI, STORIES, byteLevelTokenizerJson, modelDir, storiesSideFiles } from './helpers';
 
 const stories = ModelTokenizer.load(findModelFiles(STORIES));
 const llama = ModelTokenizer.load(findModelFiles(GENAI));
@@ -55,6 +55,30 @@ describe('tokenizer', () => {
     for (const t of emoji) assert.equal('a 😀 b'.slice(t.start, t.end).trim(), '😀');
     const literal = stories.encode('<s>hi').tokens;
     assert.deepEqual(literal.slice(0, 2).map((t) => [t.id, t.start, t.end]), [[1, 0, 0], [1, 0, 3]], 'a special token typed in the text has its span');
+  });
+
+  it('gives spans with a byte-level BPE tokenizer (GPT-2 family)', () => {
+    const dir = modelDir({ 'tokenizer.json': JSON.stringify(byteLevelTokenizerJson()), 'tokenizer_config.json': '{"eos_token": "<|endoftext|>"}' });
+    const files = { folder: dir, onnxFile: '', variants: {}, tokenizer: path.join(dir, 'tokenizer.json'), tokenizerConfig: path.join(dir, 'tokenizer_config.json') };
+    const bpe = ModelTokenizer.load(files);
+    const text = 'the cat  sat 😀 é\nthe<|endoftext|>';
+    const { tokens } = bpe.encode(text);
+    assertTiles(text, tokens);
+    assert.deepEqual(tokens.slice(0, 3).map((t) => text.slice(t.start, t.end)), ['t', 'he', ' cat']);
+    assert.deepEqual(tokens.slice(0, 3).map((t) => t.text), ['t', 'he', ' cat']);
+    const emoji = tokens.filter((t) => text.slice(t.start, t.end).includes('😀'));
+    assert.equal(emoji.length, 4, 'four byte tokens share the emoji');
+    assert.equal(text.slice(tokens.at(-1)!.start, tokens.at(-1)!.end), '<|endoftext|>');
+    assert.equal(bpe.decode(tokens.map((t) => t.id)), text.replace('<|endoftext|>', ''));
+  });
+
+  it('gives spans of given ids in their decoded text', () => {
+    for (const c of EXPECTED.cases) {
+      const { text, tokens } = stories.fromIds(c.prompt_ids);
+      assert.equal(text, `<s> ${c.prompt}`);
+      assert.deepEqual(tokens.map((t) => text.slice(t.start, t.end)), tokens.map((t) => t.text));
+      assertTiles(text, tokens);
+    }
   });
 
   it('shows tokens as they read after other text', () => {
