@@ -123,14 +123,19 @@ export class ModelTokenizer {
   private encodeChat(text: string, check?: (ids: number[]) => void): Encoded {
     if (!this.chatTemplate) throw new ModelError('BAD_REQUEST', 'this model has no chat template (tokenizer_config.json chat_template)');
     const rendered = this.renderChat([{ role: 'user', content: text }]);
-    // Templates may strip the content; offsets are given relative to where the user's text sits.
-    const needle = rendered.includes(text) ? text : text.trim();
-    const offset = rendered.indexOf(needle) - (needle === text ? 0 : text.indexOf(needle));
-    if (rendered.indexOf(needle) < 0) throw new ModelError('BAD_REQUEST', 'the chat template changes the prompt text, so token offsets cannot be given');
+    // Where the user's text sits: the template's output before a marker put in its place. Templates
+    // may strip the content, so the text may start a little later than written.
+    const marker = '\u0000layerlens-user-text\u0000';
+    const before = this.renderChat([{ role: 'user', content: marker }]).split(marker)[0];
+    const core = rendered.startsWith(before + text) ? text : text.trim();
+    if (!rendered.startsWith(before + core)) throw new ModelError('BAD_REQUEST', 'the chat template changes the prompt text, so token offsets cannot be given');
+    const coreStart = core === text ? 0 : text.length - text.trimStart().length;
+    const offset = before.length - coreStart;
     const ids = this.tokenizer.encode(rendered, { add_special_tokens: false }).ids;
     check?.(ids);
     const spans = alignSpans((x) => this.decode(x, false), ids, rendered);
-    const clamp = (x: number) => Math.min(text.length, Math.max(0, x - offset));
+    // Template characters around the text map to the text's ends.
+    const clamp = (x: number) => Math.min(coreStart + core.length, Math.max(coreStart, x - offset));
     return { ids, tokens: ids.map((id, i) => ({ id, text: this.tokenText(id), start: clamp(spans[i][0]), end: clamp(spans[i][1]) })) };
   }
 

@@ -207,6 +207,18 @@ describe('loaded models', () => {
     await rejectsWith(() => load(dir), 'CONFIG_MISMATCH', /num_hidden_layers is 4 in config\.json but the graph has 5; hidden_size is 32 in config\.json but the graph has 64/);
   });
 
+  it('loads a chosen variant, given as a single .onnx file', async () => {
+    const variant = await load(path.join(STORIES, 'onnx/model_no_past.onnx'));
+    try {
+      assert.equal(variant.info.name, 'stories260K (model_no_past)');
+      assert.equal(variant.info.layerMap.hasKvCache, false);
+      const top = variant.topTokens(await variant.nextLogits(EXPECTED.cases[2].prompt_ids), 5);
+      assert.deepEqual(top.map((t) => t.id), EXPECTED.cases[2].last_prompt_position_top5.map((t) => t.id));
+    } finally {
+      await variant.dispose();
+    }
+  });
+
   it('loads the onnxruntime-genai layout with external data', async () => {
     const genai = await load(GENAI);
     try {

@@ -105,6 +105,12 @@ describe('tokenizer', () => {
     assert.deepEqual(ids, llama.encode(rendered.slice('<s>'.length)).ids, 'same ids as the rendered prompt (its <s> is the BOS)');
     const words = tokens.filter((t) => t.end > t.start).map((t) => text.slice(t.start, t.end));
     assert.deepEqual(words, ['Hi', ' there']);
+    // the template strips the text; a word that also occurs in the template is still found in the text
+    const padded = '  Say INST ';
+    const chat = llama.encode(padded, { chatTemplate: true });
+    assert.equal(llama.renderChat([{ role: 'user', content: padded }]), '<s>[INST] Say INST [/INST]');
+    assert.deepEqual(chat.tokens.filter((t) => t.end > t.start).map((t) => padded.slice(t.start, t.end)).join(''), 'Say INST');
+    assert.ok(chat.tokens.filter((t) => t.end > t.start).every((t) => t.start >= 2));
     assert.throws(() => stories.encode(text, { chatTemplate: true }), { code: 'BAD_REQUEST', message: /no chat template/ });
   });
 
