@@ -19,6 +19,8 @@ function options(provider: ProviderName, threads: number): ort.InferenceSession.
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
+    // many small sessions run one after another: spinning worker threads would steal the CPU from the next stage
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
   };
 }
 

@@ -52,6 +52,8 @@ export function partition(mapping: GraphMapping): Partition {
   const inits = new Map<string, TensorProto>((g.initializer ?? []).map((t) => [t.name!, t]));
   const graphOutputs = new Set((g.output ?? []).map((o) => o.name!));
   const { residuals, branches, layerMap } = mapping;
+  const declared = new Map([...(g.input ?? []), ...(g.output ?? []), ...(g.valueInfo ?? [])].filter((v) => v.type?.tensorType?.shape).map((v) => [v.name!, v]));
+  const residualSet = new Set([...residuals, layerMap.finalNormOutput, ...branches.map((b) => b.operand)]);
 
   const between = (from: string, to: string) => {
     const desc = ix.descendantsOf(from);
@@ -125,9 +127,13 @@ export function partition(mapping: GraphMapping): Partition {
     const outputs = [...wantedOutputs];
     for (const n of sorted) for (const o of ix.nodes[n].output ?? []) if (o && graphOutputs.has(o) && o !== layerMap.logitsOutput && !outputs.includes(o)) outputs.push(o);
     const valueInfo = (x: string) => {
+      // keep shapes where known: they let onnxruntime fold shape subgraphs and fuse inside a stage
+      const known = declared.get(x);
+      if (known) return known;
       const t = types.get(x);
       if (t === undefined) throw new ModelError('UNSUPPORTED_ARCHITECTURE', `unknown element type of ${x}`);
-      return onnx.ValueInfoProto.create({ name: x, type: { tensorType: { elemType: t } } });
+      const shape = residualSet.has(x) ? { dim: [{ dimParam: 'batch_size' }, { dimParam: 'sequence_length' }, { dimValue: layerMap.hiddenSize }] } : undefined;
+      return onnx.ValueInfoProto.create({ name: x, type: { tensorType: { elemType: t, shape } } });
     };
     const graph = onnx.GraphProto.create({
       name: `layerlens_${name}`,
