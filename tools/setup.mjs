@@ -50,7 +50,11 @@ export function build() {
 /** Packages the extension (vsce runs `vscode:prepublish`, the production build) and returns the .vsix path. */
 export function packageVsix(outFile = join(root, 'layerlens.vsix')) {
   const vsce = join(root, 'node_modules/.bin/vsce');
-  sh(vsce, ['package', '--allow-missing-repository', '--out', outFile], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const r = spawnSync(vsce, ['package', '--allow-missing-repository', '--out', outFile], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.status !== 0) {
+    process.stderr.write(r.stdout + r.stderr);
+    throw new Error(`vsce package failed (exit ${r.status ?? r.signal})`);
+  }
   console.log(`[setup] packaged ${outFile} (${(statSync(outFile).size / 2 ** 20).toFixed(1)} MiB)`);
   return outFile;
 }

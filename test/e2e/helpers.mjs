@@ -131,6 +131,27 @@ export function makeHelpers({ page, server, profile, workspace, resultsDir, exte
       return (await toast.locator('.notification-list-item-message').innerText()).trim();
     },
 
+    /**
+     * Runs `fn`, failing at once with the message of any error notification that appears meanwhile
+     * (instead of waiting for `fn` to time out).
+     */
+    async withoutErrors(fn) {
+      const error = page.locator('.notifications-toasts .notification-toast', { has: page.locator('.codicon-error') }).first();
+      let stop = false;
+      const watch = (async () => {
+        while (!stop) {
+          if (await error.isVisible()) throw new Error(`error notification: ${await error.locator('.notification-list-item-message').innerText()}`);
+          await page.waitForTimeout(200);
+        }
+      })();
+      try {
+        return await Promise.race([fn(), watch]);
+      } finally {
+        stop = true;
+        await watch.catch(() => {});
+      }
+    },
+
     /** Closes all visible toasts (so later waits see only new ones). */
     async clearNotifications() {
       await h.runCommand('Notifications: Clear All Notifications');
