@@ -137,10 +137,12 @@ export interface ProbeReadoutResult {
   probe: { datasetName: string; pooling: ProbePooling; bestLayer: number; modelName: string; accuracy: number[] };
 }
 
-/** What the probe panel shows: a training run (curves) or a readout (heatmap). */
-export type ProbePanelResult =
-  | { view: 'curves'; runs: ProbeRunResult[] }
-  | { view: 'readout'; readout: ProbeReadoutResult };
+/** What the probe panel shows: a training run (curves; more runs can be overlaid) or a readout (heatmap). */
+export type ProbePanelResult = ProbeRunResult | ProbeReadoutResult;
+
+export function isProbeReadout(r: ProbePanelResult): r is ProbeReadoutResult {
+  return Array.isArray((r as ProbeReadoutResult).probs);
+}
 
 export interface ProbeMethods {
   'probe/inspectDataset': { params: InspectDatasetParams; result: InspectDatasetResult };

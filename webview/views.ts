@@ -3,9 +3,11 @@
 import type { PanelKind } from '../protocol';
 import type { ViewModule } from './api';
 import { view as decode } from './decode/view';
+import { view as probe } from './probe/view';
 import { view as skip } from './skip/view';
 
 export const views: Partial<Record<PanelKind, ViewModule>> = {
   decode,
+  probe,
   skip,
 };

@@ -3,9 +3,11 @@
 //   import * as decode from './decode';      and      decode,
 import type { FeatureModule } from './api';
 import * as decode from './decode';
+import * as probe from './probe';
 import * as skip from './skip';
 
 export const features: Record<string, FeatureModule> = {
   decode,
+  probe,
   skip,
 };

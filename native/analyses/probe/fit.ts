@@ -53,7 +53,8 @@ export function conceptDepth(accuracy: number[]): number {
   return accuracy.findIndex((a) => a >= 0.9 * best);
 }
 
-export async function runFits(job: FitJob, onLayer?: (done: number, total: number) => void): Promise<FitOutput> {
+/** Fits every feature set of the cache; checks `signal` between feature sets. */
+export async function runFits(job: FitJob, onLayer?: (done: number, total: number) => void, signal?: AbortSignal): Promise<FitOutput> {
   const t0 = performance.now();
   const cache = await FeatureCache.load(job.cacheDir);
   const { hidden: d, examples: n, features } = cache.manifest;
@@ -67,6 +68,7 @@ export async function runFits(job: FitJob, onLayer?: (done: number, total: numbe
   const probes: TrainedLayerProbe[] = [];
   let randomFeatures: FoldInterval = { mean: NaN, lo: NaN, hi: NaN };
   for (let f = 0; f < features.length; f++) {
+    signal?.throwIfAborted();
     const X = await cache.readFeature(f);
     const ev = evaluateLayer(X, d, job.y, job.yControl, job.classes, fold, opts, job.groups);
     const accuracy = foldInterval(ev.accuracy);

@@ -1,10 +1,11 @@
 // Runs probe fitting in a worker thread so the sidecar stays responsive (cancel = terminate).
 // From source (under tsx) the worker is fitWorker.ts, loaded through tsx's CommonJS hook; in the bundle
-// it is probe-worker.js next to the sidecar.
+// it is probe-worker.js next to the sidecar (an esbuild entry). A bundle built without that entry fits
+// in the sidecar's own thread instead (cancellable between layers) rather than failing.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { FitJob, FitOutput } from './fit';
+import { runFits, type FitJob, type FitOutput } from './fit';
 import type { FitWorkerMessage } from './fitWorker';
 
 /** The worker script: the TypeScript source under tsx, the bundled file otherwise. */
@@ -15,7 +16,7 @@ export function fitWorkerScript(): { path: string; fromSource: boolean } {
 
 export function fitInWorker(job: FitJob, opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {}): Promise<FitOutput> {
   const script = fitWorkerScript();
-  if (!existsSync(script.path)) return Promise.reject(new Error(`The probe fitting worker is missing (${script.path}); rebuild the extension.`));
+  if (!existsSync(script.path)) return runFits(job, opts.onProgress, opts.signal);
   return new Promise<FitOutput>((resolve, reject) => {
     opts.signal?.throwIfAborted();
     const worker = script.fromSource
