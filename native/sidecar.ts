@@ -24,6 +24,10 @@ class DrainableWriter extends StreamMessageWriter {
   }
 }
 
+// A stray error outside a request is logged, not fatal: loaded models and other requests carry on.
+process.on('uncaughtException', (e) => console.error(`layerlens sidecar: uncaught ${e.stack ?? e}`));
+process.on('unhandledRejection', (e) => console.error(`layerlens sidecar: unhandled rejection ${(e as Error)?.stack ?? e}`));
+
 async function main(): Promise<void> {
   const server = new SidecarServer();
   registerAll(server);

@@ -4,6 +4,8 @@ import type { LoadParams } from '../../protocol';
 import { ModelError } from '../onnx/errors';
 import { loadModel, type LoadedModel } from '../model/load';
 
+const PROVIDERS: Array<LoadParams['provider']> = ['auto', 'cpu', 'webgpu', 'cuda'];
+
 export interface ModelRegistryOptions {
   /** Refuse models whose files exceed this many bytes (default: total memory). */
   memoryLimitBytes?: number;
@@ -35,7 +37,11 @@ export class ModelRegistry {
    * `onStep` reports loading steps.
    */
   load(params: LoadParams, onStep?: (fraction: number, message: string) => void): Promise<LoadedModel> {
-    if (typeof params?.path !== 'string' || !params.path) throw new ModelError('BAD_REQUEST', 'model/load needs a path');
+    if (typeof params?.path !== 'string' || !params.path) return Promise.reject(new ModelError('BAD_REQUEST', 'model/load needs a path'));
+    if (params.provider !== undefined && !PROVIDERS.includes(params.provider)) {
+      return Promise.reject(new ModelError('BAD_REQUEST', `provider must be one of ${PROVIDERS.join(', ')}, got ${JSON.stringify(params.provider)}`));
+    }
+    if (params.variant !== undefined && typeof params.variant !== 'string') return Promise.reject(new ModelError('BAD_REQUEST', 'variant must be a string'));
     const key = JSON.stringify([path.resolve(params.path), params.variant ?? '', params.provider ?? 'auto']);
     const same = [...this.keys].find(([, k]) => k === key);
     if (same) return Promise.resolve(this.get(same[0]));

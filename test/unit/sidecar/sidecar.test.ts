@@ -116,6 +116,9 @@ describe('sidecar', () => {
     await rejectsWithCode(s.request('model/run', { modelId: model.id, text: 'Once upon a time there was a cat. '.repeat(80) }), 'PROMPT_TOO_LONG', /context window of 512/);
     await rejectsWithCode(s.request('model/run', { modelId: model.id, text: 'x', topK: 0 }), 'BAD_REQUEST', /topK/);
     await rejectsWithCode(s.request('model/load', { path: GQA, provider: 'cpu' }), 'MISSING_TOKENIZER');
+    await rejectsWithCode(s.request('model/load', { path: STORIES, provider: 'tpu' as never }), 'BAD_REQUEST', /provider must be one of/);
+    await rejectsWithCode(s.request('model/load', {} as never), 'BAD_REQUEST', /needs a path/);
+    await rejectsWithCode(s.request('model/load', { path: STORIES, variant: 'model_q4' }), 'BAD_REQUEST', /no ONNX variant/);
     await assert.rejects(s.connection.sendRequest('no/such-method', {}), (e) => errorOf(e).rpcCode === -32601);
     const r = await s.request('model/run', { modelId: model.id, text: expected.prompt });
     assert.equal(r.next[0].id, expected.last_prompt_position_top5[0].id);
