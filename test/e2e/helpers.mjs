@@ -111,6 +111,26 @@ export function makeHelpers({ page, server, profile, workspace, resultsDir, exte
       await tab.click();
     },
 
+    /**
+     * Loads a model folder (or .onnx file) the way a user does: "Open Model Folder…", the path typed into
+     * VS Code's simple file dialog, "Load Model"; waits for the status bar to show it. Returns that text.
+     */
+    async openModel(path, { timeout = 90_000 } = {}) {
+      await h.runCommand('layerlens: Open Model Folder…');
+      const input = page.locator(`${QUICK_INPUT} input`);
+      await input.waitFor({ state: 'visible' });
+      await input.fill(path.endsWith('.onnx') ? path : `${path.replace(/\/$/, '')}/`);
+      await page.waitForTimeout(1000); // the dialog lists the folder before it accepts
+      await page.locator(`${QUICK_INPUT} .monaco-button`, { hasText: 'Load Model' }).click();
+      return h.withoutErrors(() => h.waitForStatusBar(/ · (cpu|webgpu|cuda)/, { timeout }));
+    },
+
+    /** "Load Demo Model" from the palette; waits for the status bar to show it. Returns that text. */
+    async loadDemoModel({ timeout = 90_000 } = {}) {
+      await h.runCommand('layerlens: Load Demo Model');
+      return h.withoutErrors(() => h.waitForStatusBar(/ · (cpu|webgpu|cuda)/, { timeout }));
+    },
+
     /** Waits until a status bar item with this text (string or RegExp) is visible; returns its full text. */
     async waitForStatusBar(text, { timeout = 30_000 } = {}) {
       const item = page.locator('.statusbar-item', { hasText: text }).first();

@@ -45,8 +45,7 @@ export default {
 
   async 'loading the demo model shows it in the status bar'({ helpers }) {
     await helpers.clearNotifications();
-    await helpers.runCommand('layerlens: Load Demo Model');
-    const text = await helpers.withoutErrors(() => helpers.waitForStatusBar(/ · cpu/, { timeout: 60_000 }));
+    const text = await helpers.loadDemoModel();
     assert.ok(!text.includes(STATUS_NO_MODEL), text);
     assert.ok(helpers.sidecarProcesses().length === 1, 'one sidecar process runs');
     await helpers.screenshot('shell-model-loaded');
@@ -58,8 +57,7 @@ export default {
     assert.match(message, /sidecar/i);
     await helpers.waitForStatusBar(/stopped/);
     await helpers.screenshot('shell-sidecar-killed');
-    await helpers.runCommand('layerlens: Load Demo Model');
-    await helpers.withoutErrors(() => helpers.waitForStatusBar(/ · cpu/, { timeout: 60_000 }));
+    await helpers.loadDemoModel();
     const fresh = await helpers.sidecarPid({ not: pid });
     assert.notEqual(fresh, pid);
   },
