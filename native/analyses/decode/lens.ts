@@ -94,8 +94,7 @@ export async function lensGrid(engine: Engine, states: Mat[], opts: LensGridOpti
     const Tc = Math.min(chunk, T - t0);
     const buf = new Float32Array(G * Tc * d);
     states.forEach((s, g) => buf.set(s.data.subarray(t0 * d, (t0 + Tc) * d), g * Tc * d));
-    const final = states[G - 1].data.slice(t0 * d, (t0 + Tc) * d);
-    const out = await head.run({ states: buf, groups: G, tokens: Tc, final, targets: opts.targets.slice(t0, t0 + Tc), k: kk, affine });
+    const out = await head.run({ states: buf, groups: G, tokens: Tc, targets: opts.targets.slice(t0, t0 + Tc), k: kk, affine });
     for (let t = 0; t < Tc; t++) targets.push(opts.targets[t0 + t] >= 0 ? opts.targets[t0 + t] : out.finalTop1[t]);
     for (let g = 0; g < G; g++) {
       for (let t = 0; t < Tc; t++) {

@@ -2,28 +2,29 @@
 // final norm and unembedding and reduces the vocab-sized distributions right there, so that
 // layers x tokens x vocab logits never reach JavaScript.
 //
-// Per (layer g, token t) it returns the top-k tokens with log-probs, the entropy, KL(final || lens),
-// and the log-prob and rank of a target token. The "final" distribution is the model's own output at t
-// (final norm + head on the last block's output). An optional per-layer affine map is applied to the
-// states first (linear-shortcut and tuned lenses).
+// Per (layer g, token t) it returns the top-k tokens with log-probs, the entropy, KL(output || lens),
+// and the log-prob and rank of a target token. The last group is the model's output (the last block's
+// state; under an affine lens its map is the identity): its distribution is the reference for KL.
+// An optional per-layer affine map is applied to the states first (linear-shortcut and tuned lenses).
 //
-// KL without a second vocab-sized pass per layer: with y = norm(h), z = y·Wᵀ + c and the final
-// distribution p_t,  Σ_v p_tv log q_v = y·(Wᵀp_t) + c·p_t − lse(z),  so KL = −H(p_t) − c·p_t − y·u_t + lse(z)
-// with u_t = Wᵀ p_t computed once per token.
+// Vocab-sized work per group is one matmul and a few passes (softmax, p·z, top-k, target rank):
+// - lse(z) = z_top1 − log p_top1 (from the softmax and the top-k, no separate log-sum-exp pass);
+// - KL without another pass: with y = norm(h), z = y·Wᵀ + c and the output distribution p_t,
+//   Σ_v p_tv log q_v = y·(Wᵀp_t) + c·p_t − lse(z), so KL = −H(p_t) − c·p_t − y·u_t + lse(z)
+//   with u_t = Wᵀ p_t computed once per token.
 import type * as ort from 'onnxruntime-node';
 import type { HeadWeights } from '../../engine/api';
 import { DType, GraphBuilder, f32, i64, openSession } from './graph';
 
-/** States of G layers for T tokens, [G, T, d] row-major, and the final block's output [T, d]. */
+/** States of G layers for T tokens, [G, T, d] row-major; the last group is the model's output. */
 export interface LensHeadInput {
   states: Float32Array;
   groups: number;
   tokens: number;
-  final: Float32Array;
   /** Target token id per token, [T]; -1: the model's own top-1 at that token. */
   targets: ArrayLike<number>;
   k: number;
-  /** Per-group affine map x ↦ x·M_g + b_g: m [G, d, d], b [G, d]. Only for heads built with `affine`. */
+  /** Per-group affine map x ↦ x·M_g + b_g: m [G, d, d], b [G, d]; the last group's must be the identity. Only for heads built with `affine`. */
   affine?: { m: Float32Array; b: Float32Array };
 }
 
@@ -47,7 +48,6 @@ export function buildLensHeadGraph(w: HeadWeights, affine: boolean): Uint8Array 
   const V = w.unembed.rows;
   const g = new GraphBuilder();
   let states = g.input('states', DType.float, ['G', 'T', d]);
-  const final = g.input('final', DType.float, ['T', d]);
   const target = g.input('target', DType.int64, ['G', 'T', 1]);
   const k = g.input('k', DType.int64, [1]);
   if (affine) {
@@ -55,39 +55,38 @@ export function buildLensHeadGraph(w: HeadWeights, affine: boolean): Uint8Array 
     const b = g.input('affine_b', DType.float, ['G', 1, d]);
     states = g.op('Add', [g.op('MatMul', [states, m]), b]);
   }
-
   const wt = g.floats(transpose(w.unembed.data, V, d), [d, V], 'unembed_t');
   const bias = w.unembedBias ? g.floats(w.unembedBias, [V], 'unembed_bias') : undefined;
   const lastAxis = g.ints([-1]);
-  const norm = normFn(g, w);
-  const unembed = (y: string): string => {
-    const z = g.op('MatMul', [y, wt]);
-    return bias ? g.op('Add', [z, bias]) : z;
-  };
+  const first = g.ints([0]);
+  const one = g.ints([1]);
 
-  // Final distribution per token: p [T, V], its entropy, u = p·W [T, d] and c·p.
-  const zF = unembed(norm(final));
-  const logpF = g.op('LogSoftmax', [zF], { axis: -1 });
-  const pF = g.op('Exp', [logpF]);
+  // Lens logits of every group and token, [G, T, V].
+  const y = normFn(g, w)(states);
+  const zw = g.op('MatMul', [y, wt]);
+  const z = bias ? g.op('Add', [zw, bias]) : zw;
+  const p = g.op('Softmax', [z], { axis: -1 });
+  const [topz, topi] = g.opN('TopK', [z, k], ['topz', 'topi'], { axis: -1, largest: 1, sorted: 1 });
+  const top1 = g.op('Slice', [topi, first, one, lastAxis]); // [G, T, 1]
+  const lse = g.op('Sub', [g.op('Slice', [topz, first, one, lastAxis]), g.op('Log', [g.op('GatherElements', [p, top1], { axis: -1 })])]);
+  g.op('Sub', [topz, lse], {}, 'topv');
+  const lse2 = g.op('Squeeze', [lse, lastAxis]); // [G, T]
+  const pz = g.op('ReduceSum', [g.op('Mul', [p, z]), lastAxis], { keepdims: 0 });
+  g.op('Sub', [lse2, pz], {}, 'entropy');
+
+  // The output distribution per token (last group): p_F [T, V], −H(p_F) − c·p_F and u = p_F·W [T, d].
+  const lastGroup = g.op('Sub', [g.op('Gather', [g.op('Shape', [z]), g.ints([0], [])]), g.ints([1], [])]);
+  const pF = g.op('Gather', [p, lastGroup], { axis: 0 });
+  const logpF = g.op('LogSoftmax', [g.op('Gather', [z, lastGroup], { axis: 0 })], { axis: -1 });
   const negHF = g.op('ReduceSum', [g.op('Mul', [pF, logpF]), lastAxis], { keepdims: 0 });
   const u = g.op('Gemm', [pF, wt], { transB: 1 });
-  const constPart = bias ? g.op('Sub', [negHF, g.op('MatMul', [pF, bias])]) : negHF; // −H − c·p, [T]
-
-  // Lens distributions [G, T, V], reduced over the vocabulary.
-  const y = norm(states);
-  const z = unembed(y);
-  const lse = g.op('ReduceLogSumExp', [z], { axes: [-1], keepdims: 1 }); // [G, T, 1]
-  const p = g.op('Softmax', [z], { axis: -1 });
-  const pz = g.op('ReduceSum', [g.op('Mul', [p, z]), lastAxis], { keepdims: 1 });
-  const lse2 = g.op('Squeeze', [lse, lastAxis]);
-  g.op('Sub', [lse2, g.op('Squeeze', [pz, lastAxis])], {}, 'entropy');
+  const constPart = bias ? g.op('Sub', [negHF, g.op('MatMul', [pF, bias])]) : negHF; // [T]
   const yu = g.op('ReduceSum', [g.op('Mul', [y, u]), lastAxis], { keepdims: 0 }); // y·u_t, [G, T]
   const kl = g.op('Add', [g.op('Sub', [constPart, yu]), lse2]);
   g.op('Max', [kl, g.scalar(0)], {}, 'kl');
-  const [topz] = g.opN('TopK', [z, k], ['topz', 'topi'], { axis: -1, largest: 1, sorted: 1 });
-  g.op('Sub', [topz, lse], {}, 'topv');
-  // A negative target means "the model's own top-1 at this position".
-  const finalTop = g.op('ArgMax', [zF], { axis: -1, keepdims: 1 }, 'ftop'); // [T, 1]
+
+  // Target: a negative id means "the model's own top-1 at this position".
+  const finalTop = g.op('Gather', [top1, lastGroup], { axis: 0 }, 'ftop'); // [T, 1]
   const tgt = g.op('Where', [g.op('Less', [target, g.ints([0], [])]), finalTop, target]);
   const zt = g.op('GatherElements', [z, tgt], { axis: -1 }); // [G, T, 1]
   g.op('Squeeze', [g.op('Sub', [zt, lse]), lastAxis], {}, 'tlogp');
@@ -147,7 +146,7 @@ export class LensHead {
   async run(x: LensHeadInput): Promise<LensHeadOutput> {
     const { groups: G, tokens: T, k } = x;
     const d = this.hidden;
-    if (x.states.length !== G * T * d || x.final.length !== T * d || x.targets.length !== T) {
+    if (x.states.length !== G * T * d || x.targets.length !== T) {
       throw new Error(`lens head: shape mismatch (states ${x.states.length}, expected ${G}x${T}x${d})`);
     }
     if (k < 1 || k > this.vocab) throw new Error(`lens head: k must be in 1..${this.vocab}`);
@@ -157,7 +156,6 @@ export class LensHead {
     for (const id of Array.from(x.targets)) if (!(Number.isInteger(id) && id >= -1 && id < this.vocab)) throw new Error(`lens head: target id ${id} outside the vocabulary`);
     const feeds: Record<string, ort.Tensor> = {
       states: f32(x.states, [G, T, d]),
-      final: f32(x.final, [T, d]),
       target: i64(target, [G, T, 1]),
       k: i64([k], [1]),
     };

@@ -25,10 +25,10 @@ for (const [kind, withBias] of [['rms', false], ['layer', true]] as const) {
     const w = syntheticHead(kind, withBias, d, V, 7);
     const r = rng(11);
     const states = randn(G * T * d, r, 2);
-    const final = states.slice((G - 1) * T * d); // the last group is the final block's output
+    const final = states.subarray((G - 1) * T * d); // the last group is the model's output
     const targets = [3, 17, 0, -1];
     const head = await LensHead.create(w, false);
-    const out = await head.run({ states, groups: G, tokens: T, final, targets, k });
+    const out = await head.run({ states, groups: G, tokens: T, targets, k });
     for (let g = 0; g < G; g++) {
       for (let t = 0; t < T; t++) {
         const i = g * T + t;
@@ -56,11 +56,15 @@ test('lens head applies a per-layer affine map before decoding', async () => {
   const w = syntheticHead('rms', false, d, V, 3);
   const r = rng(5);
   const states = randn(G * T * d, r);
-  const final = randn(T * d, r);
+  const final = states.subarray((G - 1) * T * d);
   const m = randn(G * d * d, r, 0.4);
   const b = randn(G * d, r, 0.3);
+  // The last group is the model's output: its map is the identity.
+  m.fill(0, (G - 1) * d * d);
+  for (let i = 0; i < d; i++) m[(G - 1) * d * d + i * d + i] = 1;
+  b.fill(0, (G - 1) * d);
   const head = await LensHead.create(w, true);
-  const out = await head.run({ states, groups: G, tokens: T, final, targets: [1, 2, 3], k, affine: { m, b } });
+  const out = await head.run({ states, groups: G, tokens: T, targets: [1, 2, 3], k, affine: { m, b } });
   for (let g = 0; g < G; g++) {
     for (let t = 0; t < T; t++) {
       const h = states.subarray((g * T + t) * d, (g * T + t + 1) * d);
@@ -76,7 +80,7 @@ test('lens head applies a per-layer affine map before decoding', async () => {
       assert.equal(out.topIds[(g * T + t) * k], refTopK(lp, 1)[0]);
     }
   }
-  await assert.rejects(head.run({ states, groups: G, tokens: T, final, targets: [1, 2, 3], k }), /affine/);
-  await assert.rejects(head.run({ states, groups: G, tokens: T, final, targets: [1, 2, 99], k, affine: { m, b } }), /outside the vocabulary/);
+  await assert.rejects(head.run({ states, groups: G, tokens: T, targets: [1, 2, 3], k }), /affine/);
+  await assert.rejects(head.run({ states, groups: G, tokens: T, targets: [1, 2, 99], k, affine: { m, b } }), /outside the vocabulary/);
   await head.dispose();
 });
