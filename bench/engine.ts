@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { createEngine } from '../native/engine/index';
-import { sessionFactory } from '../native/engine/session';
+import { sessionOptions } from '../native/engine/session';
+import { plainLogits } from '../native/fixtures/reference';
 import { REALISTIC, writeFixture } from '../native/fixtures/index';
 
 const STORIES = path.resolve(__dirname, '../../shared/models/stories260K/onnx/model.onnx');
@@ -29,34 +30,14 @@ async function timeIt(fn: () => Promise<unknown>): Promise<number> {
   return performance.now() - t;
 }
 
-/** One 128-token forward of the model in a plain onnxruntime session (no engine, no stages). */
-async function plainSession(file: string) {
-  const factory = await sessionFactory('cpu', new Uint8Array(0));
-  const session = await factory.create(file);
-  const meta = session.inputMetadata as unknown as { name: string; type: string; shape: (number | string)[] }[];
-  const vocab = (session.outputMetadata as unknown as { name: string; shape: number[] }[]).find((o) => o.name === 'logits')!.shape[2];
-  const ids = tokens(128, vocab);
-  const feeds: Record<string, ort.Tensor> = {};
-  for (const m of meta) {
-    const ints = (v: number[]) => (m.type === 'int32' ? new ort.Tensor('int32', Int32Array.from(v), [1, v.length]) : new ort.Tensor('int64', BigInt64Array.from(v.map(BigInt)), [1, v.length]));
-    if (m.name === 'input_ids') feeds[m.name] = ints(ids);
-    else if (m.name === 'attention_mask') feeds[m.name] = ints(ids.map(() => 1));
-    else if (m.name === 'position_ids') feeds[m.name] = ints(ids.map((_, i) => i));
-    else {
-      const dims = m.shape.map((d) => (typeof d === 'number' ? d : /past/.test(d) ? 0 : 1));
-      feeds[m.name] = m.type === 'float16' ? new ort.Tensor('float16', new Uint16Array(0), dims) : new ort.Tensor('float32', new Float32Array(0), dims);
-    }
-  }
-  await session.run(feeds);
-}
-
 /** Child mode: load one way, run one 128-token forward, print peak RSS in MiB. */
 async function child(mode: string, file: string) {
   if (mode === 'split') {
     const engine = await createEngine({ path: file });
     await engine.forward(tokens(128, engine.layerMap.vocabSize));
   } else {
-    await plainSession(file);
+    // vocabulary size only bounds the ids; 256 fits every model here
+    await plainLogits(file, tokens(128, 256), sessionOptions('cpu'));
   }
   process.stdout.write(String(process.resourceUsage().maxRSS / 1024));
   process.exit(0);

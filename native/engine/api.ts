@@ -69,6 +69,8 @@ export interface HeadWeights {
 export interface Engine {
   readonly layerMap: LayerMap;
   readonly provider: 'cpu' | 'webgpu' | 'cuda';
+  /** Set when the requested provider was not used (fell back to CPU): says why. */
+  readonly providerNote?: string;
 
   /** Full forward under a plan (identity when absent). */
   forward(ids: ArrayLike<number>, opts?: ForwardOptions): Promise<ForwardResult>;

@@ -2,6 +2,11 @@
 import os from 'node:os';
 import * as ort from 'onnxruntime-node';
 
+/** Intra-op threads per session: min(4, CPU count). */
+export function defaultThreads(): number {
+  return Math.max(1, Math.min(4, os.cpus().length));
+}
+
 export type ProviderRequest = 'cpu' | 'webgpu' | 'cuda' | 'auto';
 export type ProviderName = 'cpu' | 'webgpu' | 'cuda';
 
@@ -12,7 +17,8 @@ export interface SessionFactory {
   create(model: Uint8Array | string): Promise<ort.InferenceSession>;
 }
 
-function options(provider: ProviderName, threads: number): ort.InferenceSession.SessionOptions {
+/** Session options used for every stage and the monolithic reference. */
+export function sessionOptions(provider: ProviderName, threads = defaultThreads()): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
@@ -29,14 +35,14 @@ function options(provider: ProviderName, threads: number): ort.InferenceSession.
  * non-CPU provider that fails falls back to CPU. The note says why.
  */
 export async function sessionFactory(request: ProviderRequest, probe: Uint8Array, threads?: number): Promise<SessionFactory> {
-  const n = threads ?? Math.max(1, Math.min(4, os.cpus().length));
+  const n = threads ?? defaultThreads();
   const tries: ProviderName[] = request === 'auto' ? ['cuda', 'webgpu'] : request === 'cpu' ? [] : [request];
   const notes: string[] = [];
   for (const p of tries) {
     try {
-      const s = await ort.InferenceSession.create(probe, options(p, n));
+      const s = await ort.InferenceSession.create(probe, sessionOptions(p, n));
       await s.release();
-      return { provider: p, create: (m) => (typeof m === 'string' ? ort.InferenceSession.create(m, options(p, n)) : ort.InferenceSession.create(m, options(p, n))) };
+      return { provider: p, create: (m) => (typeof m === 'string' ? ort.InferenceSession.create(m, sessionOptions(p, n)) : ort.InferenceSession.create(m, sessionOptions(p, n))) };
     } catch (e) {
       notes.push(`${p} unavailable: ${(e as Error).message.split('\n')[0]}`);
     }
@@ -44,6 +50,6 @@ export async function sessionFactory(request: ProviderRequest, probe: Uint8Array
   return {
     provider: 'cpu',
     providerNote: notes.length ? `${notes.join('; ')}; using cpu` : undefined,
-    create: (m) => (typeof m === 'string' ? ort.InferenceSession.create(m, options('cpu', n)) : ort.InferenceSession.create(m, options('cpu', n))),
+    create: (m) => (typeof m === 'string' ? ort.InferenceSession.create(m, sessionOptions('cpu', n)) : ort.InferenceSession.create(m, sessionOptions('cpu', n))),
   };
 }
