@@ -18,6 +18,8 @@ export function sidecarError(code: SidecarErrorCode, message: string, detail?: s
 /** Any error thrown by a handler, as a ResponseError; an aborted request reads CANCELLED. */
 export function toResponseError(e: unknown, signal?: AbortSignal): ResponseError<SidecarErrorData> {
   if (e instanceof ResponseError) return e as ResponseError<SidecarErrorData>;
+  // A request stopped by the sidecar itself (its model was unloaded) says why.
+  if (signal?.aborted && signal.reason instanceof ModelError) return sidecarError(signal.reason.code, signal.reason.message);
   if (e instanceof ModelError) return sidecarError(e.code, e.message);
   if (signal?.aborted || (e instanceof Error && e.name === 'AbortError')) return sidecarError('CANCELLED', 'the request was cancelled');
   const err = e instanceof Error ? e : new Error(String(e));

@@ -23,9 +23,9 @@
 import { type CancellationToken, type MessageConnection } from 'vscode-jsonrpc';
 import { PROGRESS_NOTIFICATION, type ParamsOf, type ProgressParams, type ResultOf, type SidecarMethod, type WithProgress } from '../../protocol';
 import { sidecarError, toResponseError } from './errors';
-import { ModelRegistry, type ModelRegistryOptions } from './models';
+import { ModelRegistry, type ModelRegistryOptions, type ModelScope } from './models';
 
-export { ModelRegistry } from './models';
+export { ModelRegistry, ModelScope } from './models';
 export { sidecarError } from './errors';
 
 /** What a handler gets besides its params. */
@@ -34,8 +34,8 @@ export interface HandlerContext {
   signal: AbortSignal;
   /** Report progress: fraction 0..1 when known, a message, a feature-specific partial result. */
   progress(fraction?: number, message?: string, partial?: unknown): void;
-  /** The loaded models. */
-  models: ModelRegistry;
+  /** The loaded models (a model got here counts as in use until the request ends). */
+  models: ModelScope;
   /** Write a line to the sidecar's log (stderr). */
   log(message: string): void;
 }
@@ -92,9 +92,10 @@ export class SidecarServer {
     const abort = new AbortController();
     const sub = token.onCancellationRequested(() => abort.abort());
     const progressToken = (params as WithProgress | null | undefined)?.progressToken;
+    const models = this.models.scope(abort);
     const ctx: HandlerContext = {
       signal: abort.signal,
-      models: this.models,
+      models,
       log: this.log,
       progress: (fraction, message, partial) => {
         if (typeof progressToken !== 'string') return;
@@ -119,6 +120,7 @@ export class SidecarServer {
       })
       .finally(() => {
         sub.dispose();
+        models.release();
         this.inFlight.delete(work);
         this.log(`${method} ${abort.signal.aborted ? 'cancelled' : 'done'} in ${(performance.now() - started).toFixed(0)} ms`);
       });

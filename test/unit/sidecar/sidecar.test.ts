@@ -138,6 +138,18 @@ describe('sidecar', () => {
     assert.equal(r.next[0].id, expected.last_prompt_position_top5[0].id, 'still serving after a cancellation');
   });
 
+  it('stops the requests using a model it unloads', async () => {
+    const plan = { slots: [0, 1, 2, 3, 4].map((layer) => ({ layer })), exitAfter: 3 };
+    const running = s.request('model/generate', { modelId: model.id, text: 'x', maxNewTokens: 400, plan, progressToken: 'gen-unload' });
+    await new Promise<void>((resolve) => (s.onProgress = (p) => p.token === 'gen-unload' && resolve()));
+    s.onProgress = undefined;
+    const stopped = rejectsWithCode(running, 'MODEL_NOT_LOADED', /was unloaded while this request was using it/);
+    assert.deepEqual(await s.request('model/unload', { modelId: model.id }), { ok: true });
+    await stopped;
+    assert.ok(s.progress.get('gen-unload')!.length < 400);
+    model = await s.request('model/load', { path: STORIES, provider: 'cpu' });
+  });
+
   it('unloads a model', async () => {
     assert.deepEqual(await s.request('model/unload', { modelId: model.id }), { ok: true });
     assert.deepEqual(await s.request('model/list', {}), []);
