@@ -41,17 +41,16 @@ export function makeHelpers({ page, server, profile, workspace, resultsDir, exte
         .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRe(title)}$`) }) }).first();
     },
 
-    /** Labels of the palette rows for a filter text (the palette is left closed). */
-    async paletteEntries(filter, { settleMs = 800 } = {}) {
+    /** Whether the palette offers a command with exactly this label (the palette is left closed). */
+    async paletteHas(label, { timeout = 3_000 } = {}) {
       await h.closeQuickInput();
       await page.keyboard.press('F1');
       const input = page.locator(`${QUICK_INPUT} input`);
       await input.waitFor({ state: 'visible' });
-      await input.fill(`>${filter}`);
-      await page.waitForTimeout(settleMs);
-      const labels = await page.locator(`${QUICK_INPUT} .quick-input-list .monaco-list-row .label-name`).allInnerTexts();
+      await input.fill(`>${label}`);
+      const found = await h.paletteRow(label).waitFor({ state: 'visible', timeout }).then(() => true, () => false);
       await h.closeQuickInput();
-      return labels.map((l) => l.trim());
+      return found;
     },
 
     /** Closes the palette / quick pick if it is open. */
@@ -112,16 +111,31 @@ export function makeHelpers({ page, server, profile, workspace, resultsDir, exte
     },
 
     /**
-     * Loads a model folder (or .onnx file) the way a user does: "Open Model Folder…", the path typed into
-     * VS Code's simple file dialog, "Load Model"; waits for the status bar to show it. Returns that text.
+     * Picks `path` in VS Code's simple file dialog (what code-server shows for open/save dialogs): types the
+     * path once the dialog has filled in its start folder, waits for the listing, presses `button`.
+     */
+    async chooseInFileDialog(path, button) {
+      const input = page.locator(`${QUICK_INPUT} input`);
+      await input.waitFor({ state: 'visible' });
+      const until = Date.now() + 10_000;
+      while (!(await input.inputValue()).startsWith('/') && Date.now() < until) await page.waitForTimeout(100);
+      for (let i = 0; i < 3 && (await input.inputValue()) !== path; i++) {
+        await input.fill(path);
+        await page.waitForTimeout(500);
+      }
+      const name = path.replace(/\/$/, '').split('/').pop();
+      if (!path.endsWith('/')) await page.locator(`${QUICK_INPUT} .quick-input-list .monaco-list-row`, { hasText: name }).first().waitFor();
+      else await page.waitForTimeout(1000); // the dialog lists the folder before it accepts it
+      await page.locator(`${QUICK_INPUT} .monaco-button`, { hasText: button }).click();
+    },
+
+    /**
+     * Loads a model folder (or .onnx file) the way a user does: "Open Model Folder…", the path in the file
+     * dialog, "Load Model"; waits for the status bar to show it and returns that text.
      */
     async openModel(path, { timeout = 90_000 } = {}) {
       await h.runCommand('layerlens: Open Model Folder…');
-      const input = page.locator(`${QUICK_INPUT} input`);
-      await input.waitFor({ state: 'visible' });
-      await input.fill(path.endsWith('.onnx') ? path : `${path.replace(/\/$/, '')}/`);
-      await page.waitForTimeout(1000); // the dialog lists the folder before it accepts
-      await page.locator(`${QUICK_INPUT} .monaco-button`, { hasText: 'Load Model' }).click();
+      await h.chooseInFileDialog(path.endsWith('.onnx') ? path : `${path.replace(/\/$/, '')}/`, 'Load Model');
       return h.withoutErrors(() => h.waitForStatusBar(/ · (cpu|webgpu|cuda)/, { timeout }));
     },
 
