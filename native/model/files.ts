@@ -23,7 +23,7 @@ export interface ModelFiles {
 }
 
 /** Preference when no variant is asked for: full precision first. */
-const DEFAULT_VARIANTS = ['model', 'decoder', 'model_fp16', 'model_quantized', 'model_q4', 'model_int8', 'model_uint8'];
+const DEFAULT_VARIANTS = ['model', 'decoder', 'decoder_model_merged', 'decoder_model', 'model_fp16', 'model_quantized', 'model_q4', 'model_int8', 'model_uint8'];
 
 function fileIn(dir: string, name: string): string | undefined {
   const p = path.join(dir, name);

@@ -10,7 +10,9 @@
 //                                                           // PROMPT_TOO_LONG past the context window
 //       model.engine;                                       // the Engine (native/engine/api.ts)
 //       model.info; model.folder; model.tokenizer;          // ModelInfo, folder path, ModelTokenizer
+//       model.config; model.contextLength;                  // config.json / genai_config.json values
 //       await model.engine.forward(ids, { signal: ctx.signal });  // pass ctx.signal to long work
+//       model.topTokens(await model.nextLogits(ids, { plan, signal: ctx.signal }), 5);  // next-token top-k
 //       ctx.progress(0.5, 'layer 3 of 6', partialResult);   // sent only when params.progressToken is set
 //       ctx.log('…');                                       // stderr (stdout carries the protocol)
 //       return result;                                      // typed by protocol/rpc.ts SidecarMethods
@@ -19,8 +21,9 @@
 //
 // Params and results are typed by the method name. Throw ModelError(code, message) (native/onnx/errors)
 // for bad input: the host receives a ResponseError whose data is SidecarErrorData { code, detail }.
-// When the host cancels a request, ctx.signal aborts; an error thrown after that reads CANCELLED.
-import { type CancellationToken, type MessageConnection } from 'vscode-jsonrpc';
+// When the host cancels a request, ctx.signal aborts; an error thrown after that reads CANCELLED. When the
+// model is unloaded meanwhile, ctx.signal aborts too and the request fails with MODEL_NOT_LOADED.
+import type { CancellationToken, MessageConnection } from 'vscode-jsonrpc';
 import { PROGRESS_NOTIFICATION, type ParamsOf, type ProgressParams, type ResultOf, type SidecarMethod, type WithProgress } from '../../protocol';
 import { sidecarError, toResponseError } from './errors';
 import { ModelRegistry, type ModelRegistryOptions, type ModelScope } from './models';
