@@ -24,6 +24,9 @@ interface InputInfo {
 /** Where weights can be read again on demand (head weights, MLP output weights) without keeping them in memory. */
 export type WeightSource = () => ModelProto;
 
+/** Most padded tokens in one batched run of forwardBatch. */
+const BATCH_TOKENS = 2048;
+
 /** Idle time after which the lazily created monolithic session is released. */
 const MONOLITHIC_IDLE_MS = 30_000;
 
@@ -43,7 +46,7 @@ class State implements StageState {
     if (residual.rows !== this.residual.rows || residual.cols !== this.residual.cols) {
       throw new ModelError('BAD_REQUEST', `withResidual: expected a ${this.residual.rows}x${this.residual.cols} residual, got ${residual.rows}x${residual.cols}`);
     }
-    return new State(matToTensor(residual, this.ctx.dtype), this.ctx);
+    return new State(matToTensor(residual, this.ctx.dtype, this.tensor.dims), this.ctx);
   }
   withTensor(t: ort.Tensor): State {
     return new State(t, this.ctx);
@@ -55,8 +58,10 @@ interface RunContext {
   dtype: FloatDType;
   /** Graph inputs and prelude side outputs, by name. */
   feeds: Record<string, ort.Tensor>;
-  /** Tokens in the residual (for graphs without past inputs: history + new). */
+  /** Tokens per sequence in the residual, padded (for graphs without past inputs: history + new). */
   tokens: number;
+  /** Real (unpadded) new tokens of each sequence of the batch. */
+  lengths: number[];
   /** Rows before `offset` are recomputed history (graphs without past inputs); results start at offset. */
   offset: number;
   pastLength: number;
@@ -147,10 +152,11 @@ export class LayeredEngine implements Engine {
     return arr;
   }
 
-  private pastDims(name: string, past: number): number[] {
+  /** Shape of a past-KV input holding `past` tokens for `batch` sequences (symbolic dims other than the length are the batch). */
+  private pastDims(name: string, past: number, batch: number): number[] {
     const info = this.inputs.get(name)!;
     const axis = this.seqAxis(name);
-    return info.dims.map((d, i) => (i === axis ? past : typeof d === 'number' ? d : 1));
+    return info.dims.map((d, i) => (i === axis ? past : typeof d === 'number' ? d : batch));
   }
 
   /** Sequence axis of a past-KV input: the symbolic dim naming a length, else rank - 2. */
@@ -160,15 +166,19 @@ export class LayeredEngine implements Engine {
     return i >= 0 ? i : dims.length - 2;
   };
 
-  /** Graph-input feeds for `ids` after `past` cached tokens. */
-  private graphFeeds(ids: number[], past: number): Record<string, ort.Tensor> {
-    const T = ids.length;
+  /** Graph-input feeds for a batch of sequences after `past` cached tokens, right-padded with a mask. */
+  private graphFeeds(seqs: number[][], past: number): Record<string, ort.Tensor> {
+    const B = seqs.length;
+    const T = Math.max(...seqs.map((s) => s.length));
+    const padded = seqs.flatMap((s) => [...s, ...new Array(T - s.length).fill(0)]);
+    const mask = seqs.flatMap((s) => Array.from({ length: past + T }, (_, i) => (i < past + s.length ? 1 : 0)));
+    const positions = seqs.flatMap(() => Array.from({ length: T }, (_, i) => past + i));
     const feeds: Record<string, ort.Tensor> = {};
     for (const [name, info] of this.inputs) {
-      if (name === 'input_ids') feeds[name] = intTensor(info.type as 'int64', ids, [1, T]);
-      else if (name === 'attention_mask') feeds[name] = intTensor(info.type as 'int64', new Array(past + T).fill(1), [1, past + T]);
-      else if (name === 'position_ids') feeds[name] = intTensor(info.type as 'int64', Array.from({ length: T }, (_, i) => past + i), [1, T]);
-      else if (/^past/.test(name)) feeds[name] = zeros(info.type, this.pastDims(name, past));
+      if (name === 'input_ids') feeds[name] = intTensor(info.type as 'int64', padded, [B, T]);
+      else if (name === 'attention_mask') feeds[name] = intTensor(info.type as 'int64', mask, [B, past + T]);
+      else if (name === 'position_ids') feeds[name] = intTensor(info.type as 'int64', positions, [B, T]);
+      else if (/^past/.test(name)) feeds[name] = zeros(info.type, this.pastDims(name, past, B));
       else throw new ModelError('UNSUPPORTED_ARCHITECTURE', `do not know how to feed graph input "${name}"`);
     }
     return feeds;
@@ -188,11 +198,13 @@ export class LayeredEngine implements Engine {
   // ---------------------------------------------------------------- stage primitives
 
   begin(ids: ArrayLike<number>, opts: { cache?: KvCache; cacheSlots?: number } = {}): Promise<StageState> {
-    return this.beginState(ids, opts);
+    return this.beginState([this.checkIds(ids)], opts);
   }
 
-  private async beginState(ids: ArrayLike<number>, opts: { cache?: KvCache; cacheSlots?: number }): Promise<State> {
-    const newIds = this.checkIds(ids);
+  /** Run the prelude for one sequence (optionally after a cache) or a batch of sequences (no cache). */
+  private async beginState(seqs: number[][], opts: { cache?: KvCache; cacheSlots?: number }): Promise<State> {
+    if (seqs.length > 1 && opts.cache) throw new ModelError('BAD_REQUEST', 'a KV cache holds one sequence; batches run without one');
+    const newIds = seqs[0];
     const cache = opts.cache as SlotKvCache | undefined;
     if (cache && !(cache instanceof SlotKvCache)) throw new ModelError('BAD_REQUEST', 'cache must come from newCache()');
     if (cache && opts.cacheSlots !== undefined && opts.cacheSlots > cache.numSlots) {
@@ -202,11 +214,20 @@ export class LayeredEngine implements Engine {
     const recompute = !this.layerMap.hasKvCache && past > 0;
     const runIds = recompute ? [...cache!.history, ...newIds] : newIds;
     const pastLength = recompute ? 0 : past;
-    const feeds = this.graphFeeds(runIds, pastLength);
+    const batch = seqs.length > 1 ? seqs : [runIds];
+    const feeds = this.graphFeeds(batch, pastLength);
     const out = await this.run(this.prelude, feeds);
     for (const [k, v] of Object.entries(out)) feeds[k] = v;
     cache?.history.push(...newIds);
-    const ctx: RunContext = { dtype: this.dtype, feeds, tokens: runIds.length, offset: recompute ? past : 0, pastLength, cache: this.layerMap.hasKvCache ? cache : undefined };
+    const ctx: RunContext = {
+      dtype: this.dtype,
+      feeds,
+      tokens: Math.max(...batch.map((s) => s.length)),
+      lengths: seqs.map((s) => s.length),
+      offset: recompute ? past : 0,
+      pastLength,
+      cache: this.layerMap.hasKvCache ? cache : undefined,
+    };
     return new State(out[this.layerMap.embedOutput], ctx);
   }
 
@@ -218,7 +239,7 @@ export class LayeredEngine implements Engine {
     for (const p of stage.spec.pastInputs) {
       const cached = slot?.get(p);
       if (cached) feeds[p] = cached;
-      else if (ctx.pastLength === 0) feeds[p] = zeros(this.inputs.get(p)!.type, this.pastDims(p, 0));
+      else if (ctx.pastLength === 0) feeds[p] = zeros(this.inputs.get(p)!.type, this.pastDims(p, 0, ctx.lengths.length));
       else throw new ModelError('BAD_REQUEST', `slot ${slotIndex} has no cached keys/values for ${p}: the plan changed since the cache was filled`);
     }
     const out = await this.run(stage, feeds);
@@ -292,6 +313,26 @@ export class LayeredEngine implements Engine {
   }
 
   async forward(ids: ArrayLike<number>, opts: ForwardOptions = {}): Promise<ForwardResult> {
+    return (await this.forwardSeqs([this.checkIds(ids)], opts))[0];
+  }
+
+  async forwardBatch(batch: ArrayLike<number>[], opts: Omit<ForwardOptions, 'cache'> = {}): Promise<ForwardResult[]> {
+    const seqs = batch.map((ids) => this.checkIds(ids));
+    // similar lengths together (less padding), at most BATCH_TOKENS padded tokens per run
+    const order = seqs.map((_, i) => i).sort((a, b) => seqs[a].length - seqs[b].length);
+    const results: ForwardResult[] = new Array(seqs.length);
+    for (let k = 0; k < order.length; ) {
+      const group = [order[k]];
+      while (k + group.length < order.length && (group.length + 1) * seqs[order[k + group.length]].length <= BATCH_TOKENS) group.push(order[k + group.length]);
+      const out = await this.forwardSeqs(group.map((i) => seqs[i]), opts);
+      group.forEach((i, j) => (results[i] = out[j]));
+      k += group.length;
+    }
+    return results;
+  }
+
+  /** Forward of one sequence (optionally with a cache) or a right-padded batch; results per sequence, unpadded. */
+  private async forwardSeqs(seqs: number[][], opts: ForwardOptions): Promise<ForwardResult[]> {
     const plan = opts.plan ?? identityPlan(this.layerMap.numLayers);
     this.checkPlan(plan);
     const wanted = new Set(opts.taps ?? []);
@@ -302,10 +343,13 @@ export class LayeredEngine implements Engine {
       if (signal?.aborted) throw new ModelError('CANCELLED', 'cancelled');
     };
     check();
-    let state = await this.beginState(ids, { cache: opts.cache, cacheSlots: plan.slots.length });
-    const offset = state.ctx.offset;
-    const view = (m: Mat) => (offset ? sliceRows(m, offset) : m);
-    const taps = new Map<TapName, Mat>();
+    let state = await this.beginState(seqs, { cache: opts.cache, cacheSlots: plan.slots.length });
+    const { offset, tokens: T, lengths } = state.ctx;
+    /** First row of sequence b's new tokens in a [B*T, .] Mat. */
+    const start = (b: number) => b * T + offset;
+    const split = (m: Mat): Mat[] => (lengths.length === 1 && offset === 0 && lengths[0] === m.rows ? [m] : lengths.map((n, b) => sliceRows(m, start(b), start(b) + n)));
+    const taps = lengths.map(() => new Map<TapName, Mat>());
+    const record = (tap: TapName, m: Mat) => split(m).forEach((x, b) => taps[b].set(tap, x));
     const patchesAt = new Map<string, PlanPatch[]>();
     for (const p of plan.patches ?? []) patchesAt.set(p.tap, [...(patchesAt.get(p.tap) ?? []), p]);
     const at = (tap: string, s: State): State => {
@@ -313,13 +357,14 @@ export class LayeredEngine implements Engine {
       if (ps) {
         const m = { ...s.residual, data: Float32Array.from(s.residual.data) };
         for (const p of ps) {
-          const row = p.position + offset;
-          if (!Number.isInteger(p.position) || row < offset || row >= m.rows) throw new ModelError('BAD_REQUEST', `patch position ${p.position} is outside the ${m.rows - offset} tokens of this call`);
-          m.data.set(p.vector, row * m.cols);
+          lengths.forEach((n, b) => {
+            if (!Number.isInteger(p.position) || p.position < 0 || p.position >= n) throw new ModelError('BAD_REQUEST', `patch position ${p.position} is outside the ${n} tokens of this call`);
+            m.data.set(p.vector, (start(b) + p.position) * m.cols);
+          });
         }
         s = s.withResidual(m);
       }
-      if (wanted.has(tap as TapName)) taps.set(tap as TapName, view(s.residual));
+      if (wanted.has(tap as TapName)) record(tap as TapName, s.residual);
       return s;
     };
     state = at('embed', state);
@@ -330,33 +375,29 @@ export class LayeredEngine implements Engine {
       const L = slot.layer;
       state = at(`blocks.${L}.resid_pre`, state);
       const out = await this.runSlotWith(state, slot, i, (s) => at(`blocks.${L}.resid_mid`, s));
-      if (wanted.has(`blocks.${L}.attn_out`) && out.attnOut) taps.set(`blocks.${L}.attn_out`, view(out.attnOut));
-      if (wanted.has(`blocks.${L}.mlp_out`) && out.mlpOut) taps.set(`blocks.${L}.mlp_out`, view(out.mlpOut));
+      if (wanted.has(`blocks.${L}.attn_out`) && out.attnOut) record(`blocks.${L}.attn_out`, out.attnOut);
+      if (wanted.has(`blocks.${L}.mlp_out`) && out.mlpOut) record(`blocks.${L}.mlp_out`, out.mlpOut);
       state = at(`blocks.${L}.resid_post`, out.state as State);
     }
     check();
     const mode = opts.logits ?? 'all';
     const fetches = [...(mode !== 'none' ? [this.layerMap.logitsOutput] : []), ...(wanted.has('final_norm') ? [this.layerMap.finalNormOutput] : [])];
-    const result: ForwardResult = { taps };
+    const results: ForwardResult[] = taps.map((t) => ({ taps: t }));
     if (fetches.length) {
       let resid = state.tensor;
-      const lastOnly = mode === 'last' && !wanted.has('final_norm') && this.headStage.spec.inputs.length === 1;
+      // one sequence, last position only: run the head on that row alone
+      const lastOnly = mode === 'last' && lengths.length === 1 && !wanted.has('final_norm') && this.headStage.spec.inputs.length === 1;
       if (lastOnly) resid = matToTensor(sliceRows(state.residual, state.residual.rows - 1), this.dtype);
       const out = await this.runHead(resid, fetches, state.ctx.feeds);
-      if (wanted.has('final_norm')) taps.set('final_norm', view(tensorToMat(out[this.layerMap.finalNormOutput])));
+      if (wanted.has('final_norm')) record('final_norm', tensorToMat(out[this.layerMap.finalNormOutput]));
       if (mode !== 'none') {
         const logits = tensorToMat(out[this.layerMap.logitsOutput]);
-        result.logits = lastOnly ? logits : mode === 'last' ? sliceRows(logits, logits.rows - 1) : view(logits);
-        if (wanted.has('logits')) taps.set('logits', result.logits);
+        results.forEach((r, b) => {
+          r.logits = lastOnly ? logits : mode === 'last' ? sliceRows(logits, start(b) + lengths[b] - 1, start(b) + lengths[b]) : split(logits)[b];
+          if (wanted.has('logits')) r.taps.set('logits', r.logits);
+        });
       }
     }
-    return result;
-  }
-
-  async forwardBatch(batch: ArrayLike<number>[], opts: Omit<ForwardOptions, 'cache'> = {}): Promise<ForwardResult[]> {
-    // Sequences run one after another: per-sequence results equal a padded batch's, without padding waste.
-    const results: ForwardResult[] = [];
-    for (const ids of batch) results.push(await this.forward(ids, opts));
     return results;
   }
 
@@ -394,7 +435,7 @@ export class LayeredEngine implements Engine {
     const recompute = !this.layerMap.hasKvCache && past > 0;
     const runIds = recompute ? [...cache!.history, ...newIds] : newIds;
     const pastLength = recompute ? 0 : past;
-    const feeds = this.graphFeeds(runIds, pastLength);
+    const feeds = this.graphFeeds([runIds], pastLength);
     // identity plan: slot L holds layer L's keys/values
     const pairs = this.layers.flatMap((l, layer) => [l.attn, l.block].filter((s): s is Stage => !!s).flatMap((s) => s.spec.pastInputs.map((p, i) => ({ layer, past: p, present: s.spec.presentOutputs[i] }))));
     if (cache && this.layerMap.hasKvCache) {

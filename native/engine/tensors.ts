@@ -14,12 +14,10 @@ export function tensorToMat(t: ort.Tensor): Mat {
   return { data, rows, cols };
 }
 
-/** A [1, rows, cols] tensor of the model's float type from a Mat. */
-export function matToTensor(m: Mat, dtype: FloatDType): ort.Tensor {
+/** A tensor of the model's float type from a Mat (default shape [1, rows, cols]). */
+export function matToTensor(m: Mat, dtype: FloatDType, dims: readonly number[] = [1, m.rows, m.cols]): ort.Tensor {
   if (m.data.length !== m.rows * m.cols) throw new Error(`Mat data length ${m.data.length} does not match ${m.rows}x${m.cols}`);
-  return dtype === 'float16'
-    ? new ort.Tensor('float16', floatArrayToHalf(m.data), [1, m.rows, m.cols])
-    : new ort.Tensor('float32', m.data, [1, m.rows, m.cols]);
+  return dtype === 'float16' ? new ort.Tensor('float16', floatArrayToHalf(m.data), dims) : new ort.Tensor('float32', m.data, dims);
 }
 
 /** Copy of rows [start, end) of a Mat. */

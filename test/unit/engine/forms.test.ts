@@ -17,7 +17,7 @@ function tolerance(engine: LayeredEngine, ref: Mat): number {
 }
 
 async function check(name: string, open: () => Promise<LayeredEngine>) {
-  test(`${name}: identity plan equals the monolithic model (1, 7, 200 tokens; cached decoding)`, async () => {
+  test(`${name}: identity plan equals the monolithic model (1, 7, 200 tokens; cached decoding; padded batch)`, async () => {
     const engine = await open();
     try {
       const V = Math.min(engine.layerMap.vocabSize, 1000);
@@ -35,6 +35,16 @@ async function check(name: string, open: () => Promise<LayeredEngine>) {
       for (let i = 4; i < ids.length; i++) parts.push((await engine.forward([ids[i]], { cache })).logits!);
       const d = maxAbsDiff(concatRows(parts), ref);
       assert.ok(d <= tolerance(engine, ref), `cached decoding: max |diff| ${d}`);
+      // a right-padded batch gives each sequence's own results
+      const seqs = [tokenIds(5, V, 7), tokenIds(9, V, 8), tokenIds(1, V, 9)];
+      const taps = ['blocks.0.resid_post' as const];
+      const batched = await engine.forwardBatch(seqs, { taps });
+      for (const [b, ids1] of seqs.entries()) {
+        const single = await engine.forward(ids1, { taps });
+        const db = maxAbsDiff(batched[b].logits!, single.logits!);
+        assert.ok(db <= tolerance(engine, single.logits!), `batch sequence ${b}: max |diff| ${db}`);
+        assert.ok(maxAbsDiff(batched[b].taps.get(taps[0])!, single.taps.get(taps[0])!) <= tolerance(engine, single.logits!));
+      }
     } finally {
       await engine.dispose();
     }
