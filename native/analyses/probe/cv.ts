@@ -4,8 +4,8 @@
 import { argmaxRows, fitSoftmax, fitStandardizer, logLoss, predictProba, standardize, type SoftmaxModel, type Standardizer } from './logistic';
 import { accuracy, addConfusion, macroF1, rng, shuffle } from './stats';
 
-/** Default L2 grid, strongest first (warm starts run down the path). */
-export const DEFAULT_LAMBDAS = [1, 1e-1, 1e-2, 1e-3, 1e-4];
+/** Default L2 grid (mean cross-entropy + lambda/2 ||W||² on standardised features), strongest first: warm starts run down the path. */
+export const DEFAULT_LAMBDAS = [1e-1, 1e-2, 1e-3, 1e-4];
 
 export interface CvOptions {
   folds: number;

@@ -114,7 +114,8 @@ export function fitSoftmax(Z: Float64Array, d: number, y: ArrayLike<number>, cla
     return loss * inv + 0.5 * lambda * reg;
   };
   const x0 = opts.init && opts.init.length === size ? opts.init : new Float64Array(size);
-  const res = minimizeLbfgs(objective, x0, { maxIterations: opts.maxIterations ?? 150, gradTolerance: 1e-5 });
+  // A relative gradient of 1e-4 leaves predictions unchanged in practice and halves the iterations.
+  const res = minimizeLbfgs(objective, x0, { maxIterations: opts.maxIterations ?? 100, gradTolerance: 1e-4 });
   return { classes: C, dim: d, params: res.x };
 }
 

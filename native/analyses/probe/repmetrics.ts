@@ -1,7 +1,6 @@
 // Representation metrics per layer: prompt entropy (matrix-based entropy of the token Gram matrix,
 // as in "Layer by Layer", Skean et al.), trajectory curvature (mean turning angle between successive
 // token steps, Hosseini & Fedorenko) and linear CKA between layers (Kornblith et al.).
-import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 
 /** Longest token window the entropy is computed on (the last tokens), to bound the eigen-solve. */
 export const ENTROPY_MAX_TOKENS = 128;
@@ -15,23 +14,65 @@ export function promptEntropy(H: Float32Array, T: number, d: number): number {
   const t = T - start;
   if (t < 2) return NaN;
   // The non-zero eigenvalues of Z Zᵀ [t, t] and Zᵀ Z [d, d] agree: decompose the smaller one.
-  const small = Math.min(t, d);
-  const G = new Matrix(small, small);
-  for (let a = 0; a < small; a++) {
-    for (let b = a; b < small; b++) {
+  const n = Math.min(t, d);
+  const G = new Float64Array(n * n);
+  for (let a = 0; a < n; a++) {
+    for (let b = a; b < n; b++) {
       let s = 0;
       if (t <= d) for (let j = 0; j < d; j++) s += H[(start + a) * d + j] * H[(start + b) * d + j];
       else for (let r = start; r < T; r++) s += H[r * d + a] * H[r * d + b];
-      G.set(a, b, s);
-      G.set(b, a, s);
+      G[a * n + b] = s;
+      G[b * n + a] = s;
     }
   }
-  const eig = new EigenvalueDecomposition(G, { assumeSymmetric: true }).realEigenvalues.map((v) => Math.max(0, v));
+  const eig = Array.from(symmetricEigenvalues(G, n), (v) => Math.max(0, v));
   const trace = eig.reduce((x, y) => x + y, 0);
   if (!(trace > 0)) return NaN;
   let h = 0;
   for (const v of eig) if (v > 0) h -= (v / trace) * Math.log(v / trace);
   return h / Math.log(t);
+}
+
+/**
+ * Eigenvalues of a symmetric matrix A [n, n] (row-major, overwritten) by cyclic Jacobi rotations.
+ * Small matrices only (here n <= ENTROPY_MAX_TOKENS): O(n³) per sweep, a handful of sweeps.
+ */
+export function symmetricEigenvalues(A: Float64Array, n: number): Float64Array {
+  for (let sweep = 0; sweep < 50; sweep++) {
+    let off = 0;
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        const v = A[i * n + j] * A[i * n + j];
+        total += v;
+        if (i !== j) off += v;
+      }
+    }
+    if (off <= 1e-22 * total) break;
+    for (let p = 0; p < n - 1; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const apq = A[p * n + q];
+        if (apq === 0) continue;
+        const theta = (A[q * n + q] - A[p * n + p]) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < n; k++) {
+          const akp = A[k * n + p];
+          const akq = A[k * n + q];
+          A[k * n + p] = c * akp - s * akq;
+          A[k * n + q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < n; k++) {
+          const apk = A[p * n + k];
+          const aqk = A[q * n + k];
+          A[p * n + k] = c * apk - s * aqk;
+          A[q * n + k] = s * apk + c * aqk;
+        }
+      }
+    }
+  }
+  return Float64Array.from({ length: n }, (_, i) => A[i * n + i]);
 }
 
 /** Mean angle (radians) between successive steps h_{t+1} − h_t of the token trajectory. NaN for T < 3. */

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import type { TokenSpan } from '../../../protocol';
 import { findPrompts } from '../../../src/prompts/discovery';
 import { rawOffsets } from '../../../src/prompts/json';
-import { applyChange, docToPromptOffset, locatePrompt, promptToDocOffset, tokenIndexAt } from '../../../src/prompts/link';
+import { applyChange, docToPromptOffset, isPromptIntact, locatePrompt, promptToDocOffset, tokenIndexAt } from '../../../src/prompts/link';
 
 /** Word-and-space tokens with offsets, plus a zero-width BOS token first, like a real tokenizer's spans. */
 function tokensOf(text: string): TokenSpan[] {
@@ -118,5 +118,24 @@ describe('applyChange', () => {
       at = r.loc;
       assert.equal(doc.slice(at.start, at.end), 'PROMPTTEXT');
     }
+  });
+});
+
+describe('isPromptIntact', () => {
+  it('is true only for exactly the prompt at the location, verbatim or as JSON content', () => {
+    const doc = 'x Once upon a time y';
+    const loc = { start: 2, end: 18 };
+    assert.equal(isPromptIntact(doc, loc, 'Once upon a time'), true);
+    // Typed at the end: the location grew, the text before it is unchanged, yet the prompt changed.
+    const grown = applyChange(loc, { offset: 18, removed: 0, inserted: 6 });
+    const edited = doc.slice(0, 18) + ' there' + doc.slice(18);
+    assert.equal(grown.touched, true);
+    assert.equal(isPromptIntact(edited, grown.loc, 'Once upon a time'), false);
+    // Typed and deleted again (undo): intact.
+    const undone = applyChange(grown.loc, { offset: 18, removed: 6, inserted: 0 });
+    assert.equal(isPromptIntact(doc, undone.loc, 'Once upon a time'), true);
+    const line = '{"prompt": "a\\nb"}';
+    const [p] = findPrompts('/w/a.jsonl', line);
+    assert.equal(isPromptIntact(line, { start: p.start, end: p.end }, 'a\nb'), true);
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { centredGram, curvature, linearCka, promptEntropy } from '../../../native/analyses/probe/repmetrics';
+import { centredGram, curvature, linearCka, promptEntropy, symmetricEigenvalues } from '../../../native/analyses/probe/repmetrics';
 import { gaussian, rng } from '../../../native/analyses/probe/stats';
 
 const near = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
@@ -45,4 +45,25 @@ test('linear CKA: 1 for itself, invariant to rotation and isotropic scaling, ~0 
   near(linearCka(K, centredGram(Y, d, rows)), 1, 1e-6);
   const Z = Float32Array.from({ length: n * d }, g);
   assert.ok(linearCka(K, centredGram(Z, d, rows)) < 0.1);
+});
+
+test('Jacobi eigenvalues match the characteristic polynomial of known matrices', () => {
+  // [[2,1],[1,2]] -> 1, 3;  [[4,1,0],[1,3,1],[0,1,2]] -> 3, 3 ± sqrt(3)
+  const two = [...symmetricEigenvalues(Float64Array.from([2, 1, 1, 2]), 2)].sort((a, b) => a - b);
+  near(two[0], 1, 1e-12);
+  near(two[1], 3, 1e-12);
+  const three = [...symmetricEigenvalues(Float64Array.from([4, 1, 0, 1, 3, 1, 0, 1, 2]), 3)].sort((a, b) => a - b);
+  [3 - Math.sqrt(3), 3, 3 + Math.sqrt(3)].forEach((v, i) => near(three[i], v, 1e-10));
+  // A random Gram matrix: eigenvalues sum to the trace and their squares to the squared Frobenius norm.
+  const g = gaussian(rng(9));
+  const n = 20;
+  const Z = Array.from({ length: n * 8 }, g);
+  const G = new Float64Array(n * n);
+  for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) for (let j = 0; j < 8; j++) G[a * n + b] += Z[a * 8 + j] * Z[b * 8 + j];
+  const trace = Array.from({ length: n }, (_, i) => G[i * n + i]).reduce((x, y) => x + y, 0);
+  const fro = G.reduce((x, v) => x + v * v, 0);
+  const eig = symmetricEigenvalues(Float64Array.from(G), n);
+  near(eig.reduce((x, y) => x + y, 0), trace, 1e-8 * trace);
+  near(eig.reduce((x, y) => x + y * y, 0), fro, 1e-8 * fro);
+  assert.equal(eig.filter((v) => v > 1e-8 * trace).length, 8); // rank 8
 });

@@ -12,9 +12,10 @@ const ids = [3, 7, 1, 12, 5, 9, 2, 30, 8];
 test('the unmodified stage-by-stage pass equals the engine forward (identity plan)', async () => {
   const engine = new ToyEngine({ layers: 4 });
   const base = await basePass(engine, ids);
+  const logits = await engine.head(base.states[4].residual);
   const ref = (await engine.forward(ids, { plan: identityPlan(4) })).logits!;
-  assert.equal(base.logits.data.length, ref.data.length);
-  base.logits.data.forEach((v, i) => assert.ok(Math.abs(v - ref.data[i]) < 1e-5));
+  assert.equal(logits.data.length, ref.data.length);
+  logits.data.forEach((v, i) => assert.ok(Math.abs(v - ref.data[i]) < 1e-5));
 });
 
 test('sweep with prefix reuse gives the numbers of full recomputation, for every plan kind', async () => {
@@ -60,7 +61,7 @@ test('corpus sweep averages over texts and reports progress with partial entries
   let ce = 0;
   for (const t of texts) ce += (await reference(engine, t, { plan: e.plan })).ce * (t.length - 1);
   assert.ok(Math.abs(e.ce - ce / 12) < 1e-4);
-  assert.equal(partials.length, 3 * res.entries.length);
+  assert.equal(partials.length, 3 * Math.ceil(res.entries.length / 8));
   assert.equal(partials.at(-1), res.entries.length + 1);
 });
 

@@ -2,7 +2,7 @@
 // primitives, per-slot KV caches, taps). The skip analyses are tested against it before and besides
 // the ONNX engine: it is an independent implementation of the same semantics, so prefix reuse and
 // speculative decoding can be checked against full recomputation and plain decoding.
-import type { Engine, ForwardOptions, ForwardResult, KvCache, Mat, SlotOutputs, StageState } from '../../../native/engine/api';
+import type { Engine, ForwardOptions, ForwardResult, HeadWeights, KvCache, Mat, SlotOutputs, StageState } from '../../../native/engine/api';
 import { identityPlan, type ExecutionPlan, type LayerMap, type PlanSlot, type TapName } from '../../../protocol';
 
 function prng(seed: number) {
@@ -210,8 +210,11 @@ export class ToyEngine implements Engine {
     return new ToyCache();
   }
 
-  headWeights(): never {
-    throw new Error('not used by the skip tests');
+  headWeights(): HeadWeights {
+    const { hiddenSize: d, vocabSize: V } = this.layerMap;
+    const unembed = mat(V, d);
+    for (let v = 0; v < V; v++) for (let j = 0; j < d; j++) unembed.data[v * d + j] = this.unembedT.data[j * V + v];
+    return { norm: { kind: 'rms', weight: new Float32Array(d).fill(1), eps: 1e-5 }, unembed };
   }
 
   mlpOutputWeights(): undefined {
