@@ -1,5 +1,6 @@
 // The sidecar process: serves the layerlens JSON-RPC protocol over stdio (stdout carries only protocol
 // messages; logs go to stderr) and exits once stdin closes and the requests still running have finished.
+// Environment: LAYERLENS_MEMORY_LIMIT_BYTES, models larger than this are refused (default: total memory).
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type Message } from 'vscode-jsonrpc/node';
 import { registerAll } from './handlers';
 import { SidecarServer } from './server';
@@ -28,8 +29,19 @@ class DrainableWriter extends StreamMessageWriter {
 process.on('uncaughtException', (e) => console.error(`layerlens sidecar: uncaught ${e.stack ?? e}`));
 process.on('unhandledRejection', (e) => console.error(`layerlens sidecar: unhandled rejection ${(e as Error)?.stack ?? e}`));
 
+/** LAYERLENS_MEMORY_LIMIT_BYTES lowers the size above which models are refused (default: total memory). */
+function memoryLimit(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) {
+    console.error(`layerlens sidecar: ignoring LAYERLENS_MEMORY_LIMIT_BYTES=${value} (not a positive number)`);
+    return undefined;
+  }
+  return n;
+}
+
 async function main(): Promise<void> {
-  const server = new SidecarServer();
+  const server = new SidecarServer({ memoryLimitBytes: memoryLimit(process.env.LAYERLENS_MEMORY_LIMIT_BYTES) });
   registerAll(server);
   const writer = new DrainableWriter(process.stdout);
   const connection = createMessageConnection(new StreamMessageReader(process.stdin), writer);

@@ -16,11 +16,11 @@ export interface ModelFileCheck {
   sizeBytes: number;
 }
 
-const gib = (n: number) => `${(n / 2 ** 30).toFixed(2)} GiB`;
+const size = (n: number) => (n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(2)} GiB` : `${(n / 2 ** 20).toFixed(2)} MiB`);
 
 function refuseIfTooLarge(sizeBytes: number, limitBytes: number, what: string): void {
   if (sizeBytes > limitBytes) {
-    throw new ModelError('MODEL_TOO_LARGE', `${what} takes ${gib(sizeBytes)} on disk, more than the ${gib(limitBytes)} of memory available; it cannot be loaded`);
+    throw new ModelError('MODEL_TOO_LARGE', `${what} takes ${size(sizeBytes)} on disk, more than the ${size(limitBytes)} of memory available; it cannot be loaded`);
   }
 }
 

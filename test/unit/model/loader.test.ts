@@ -55,6 +55,7 @@ describe('model files', () => {
   });
 
   it('takes a single .onnx file with the tokenizer in its folder (or the folder above onnx/)', () => {
+    assert.equal(findModelFiles(path.join(GENAI, 'model.onnx')).tokenizer, path.join(GENAI, 'tokenizer.json'));
     const f = findModelFiles(STORIES_ONNX);
     assert.equal(f.folder, STORIES);
     assert.equal(f.onnxFile, STORIES_ONNX);

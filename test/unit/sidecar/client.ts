@@ -21,8 +21,9 @@ export interface TestSidecar {
   stop(): Promise<void>;
 }
 
-export function startSidecar(): TestSidecar {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'native/sidecar.ts')], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
+/** Start a sidecar; `env` is added to this process's environment. */
+export function startSidecar(env: Record<string, string> = {}): TestSidecar {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'native/sidecar.ts')], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));

@@ -173,6 +173,15 @@ describe('sidecar lifetime', () => {
     assert.match(s.stderr(), /model\/generate done/);
   });
 
+  it('refuses models larger than LAYERLENS_MEMORY_LIMIT_BYTES', async () => {
+    const s = startSidecar({ LAYERLENS_MEMORY_LIMIT_BYTES: '1000000' });
+    try {
+      await rejectsWithCode(s.request('model/load', { path: STORIES, provider: 'cpu' }), 'MODEL_TOO_LARGE', /takes 1\.29 MiB on disk, more than the 0\.95 MiB of memory available/);
+    } finally {
+      await s.stop();
+    }
+  });
+
   it("rejects the client's pending request when the sidecar dies mid-request", async () => {
     const s = startSidecar();
     const { id } = await s.request('model/load', { path: STORIES, provider: 'cpu' });
