@@ -1,0 +1,73 @@
+// The probe pillar in a real VS Code: "Train Probes on a Data Set…" with a CSV picked in the file
+// dialog and its columns picked in quick picks shows the per-layer accuracy curve with real values;
+// "Probe readout" from the CodeLens applies the saved probes to the prompt as a layers x tokens heatmap.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { root } from '../../../tools/setup.mjs';
+
+export const timeout = 300_000;
+
+const demoOnnx = join(root, 'demo/model/onnx/model.onnx');
+const stories = join(root, '../shared/models/stories260K');
+
+/** Answers the open quick pick with the item whose label is `label`. */
+async function pick(page, label) {
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(label);
+  await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: label }).first().waitFor();
+  await page.keyboard.press('Enter');
+  await page.waitForTimeout(300);
+}
+
+export default {
+  async 'training probes on a CSV shows the accuracy curve with real values'({ page, helpers }) {
+    if (existsSync(demoOnnx)) await helpers.loadDemoModel();
+    else if (existsSync(stories)) await helpers.openModel(stories);
+    else helpers.skip('no demo model and no ../shared/models/stories260K');
+    // 80 rows of the demo gender data set (both labels, whole groups) keep the run short.
+    const lines = readFileSync(join(root, 'demo/data/probe-gender.csv'), 'utf8').trim().split('\n');
+    const csv = join(helpers.workspace, 'gender-small.csv');
+    const rows = lines.slice(1);
+    const byLabel = (l) => rows.filter((r) => r.split(',')[1] === l);
+    const labels = [...new Set(rows.map((r) => r.split(',')[1]))];
+    writeFileSync(csv, [lines[0], ...labels.flatMap((l) => byLabel(l).slice(0, 40))].join('\n') + '\n');
+    await helpers.withoutErrors(async () => {
+      await helpers.runCommand('layerlens: Train Probes on a Data Set…');
+      await helpers.chooseInFileDialog(csv, 'Train probes');
+      await pick(page, 'text');
+      await pick(page, 'label');
+      await pick(page, 'group');
+      await pick(page, '(none)');
+      await pick(page, 'Last token');
+      const view = helpers.webview();
+      const summary = view.locator('.ll-probe-summary').first();
+      await summary.waitFor({ timeout: 240_000 });
+      const text = await summary.textContent();
+      assert.match(text, /80 examples/, text);
+      assert.match(text, /Best layer L\d+: accuracy \d+(\.\d+)?%/, text);
+      await view.locator('.ll-chart canvas').first().waitFor();
+      const confusion = await view.locator('table').first().textContent();
+      for (const l of labels) assert.ok(confusion.includes(l), confusion);
+    });
+    await helpers.screenshot('probe-curves');
+  },
+
+  async 'Probe readout from the CodeLens shows the probability heatmap on the prompt'({ page, helpers }) {
+    await helpers.openFile('story.prompt.md');
+    await helpers.withoutErrors(async () => {
+      await helpers.clickCodeLens('Probe readout');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible' });
+      await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'gender-small' }).first().click();
+      const view = helpers.webview();
+      await view.locator('.ll-heatmap canvas').first().waitFor({ timeout: 90_000 });
+      const summary = await view.locator('.ll-probe-summary').first().textContent();
+      assert.match(summary, /Probes trained on gender-small\.csv/, summary);
+      const grid = await view.locator('.ll-heatmap').first().getAttribute('aria-label');
+      assert.match(grid, /Probability of/, grid);
+    });
+    await helpers.screenshot('probe-readout');
+  },
+};
