@@ -126,3 +126,27 @@ describe('execution plans', () => {
     assert.equal(await codeOf(engine.forward(ids, { signal: ac.signal })), 'CANCELLED');
   });
 });
+
+describe('plans on parallel (non-separable) blocks', () => {
+  const par: FixtureOptions = { ...base, parallel: true, layers: 3 };
+  let engine: LayeredEngine;
+  before(async () => {
+    engine = await createEngine({ model: buildFixture(par), baseDir: '.' });
+  });
+  after(() => engine.dispose());
+
+  test('one stage per block; skipping a block equals the model without it; sublayer taps and skips are refused', async () => {
+    assert.ok(engine.layerMap.blocks.every((b) => !b.sublayersSeparable));
+    assert.equal(engine.layerMap.taps.find((t) => t.name === 'blocks.1.resid_mid')?.available, false);
+    const got = (await engine.forward(ids, { plan: plan([0, 2]) })).logits!;
+    assert.ok(maxAbsDiff(got, await ortLogits(buildFixture({ ...par, keepLayers: [0, 2] }), ids)) <= 1e-4);
+    const attnOff = plan([0, 1, 2]);
+    attnOff.slots[1].attn = false;
+    assert.equal(await codeOf(engine.forward(ids, { plan: attnOff })), 'BAD_REQUEST');
+    assert.equal(await codeOf(engine.forward(ids, { taps: ['blocks.1.resid_mid'] })), 'BAD_REQUEST');
+    const cache = engine.newCache();
+    const parts = [(await engine.forward(ids.slice(0, 4), { cache })).logits!];
+    for (let i = 4; i < ids.length; i++) parts.push((await engine.forward([ids[i]], { cache })).logits!);
+    assert.ok(maxAbsDiff(concatRows(parts), await engine.forwardMonolithic(ids)) <= 1e-4);
+  });
+});
