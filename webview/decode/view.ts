@@ -61,6 +61,7 @@ class DecodeView implements ViewInstance {
     this.dola = el('section', { 'aria-label': 'Contrastive decoding' });
     this.tip = el('div', { class: 'll-dec-tip', hidden: true, 'aria-hidden': 'true' });
     root.append(this.staleBar, this.summary, this.controls, this.message, this.mapsEl, this.trajectory, this.dola, this.tip);
+    document.documentElement.addEventListener('mouseleave', () => (this.tip.hidden = true));
     this.update(init);
   }
 
@@ -252,10 +253,10 @@ class DecodeView implements ViewInstance {
     const shown = this.result.grids.filter((g) => g.lens === this.state.lens || g.lens === this.state.compare);
     const grids = shown.length > 0 ? shown : [r.grids[0]];
     this.chart.setOption({
-      title: { text: `Target ${tokenText(r, r.targets[pos])} at token ${pos} ${tokenText(r, r.tokens[pos].id)}`, textStyle: { fontSize: 12 } },
+      title: { text: `Target ${tokenText(r, r.targets[pos])} at token ${pos} ${tokenText(r, r.tokens[pos].id)}`, left: 0, textStyle: { fontSize: 12 } },
       tooltip: { trigger: 'axis' },
-      legend: { top: 22 },
-      grid: { top: 56, left: 50, right: 50, bottom: 30 },
+      legend: { top: 24, left: 0 },
+      grid: { top: 64, left: 50, right: 50, bottom: 30 },
       xAxis: { type: 'category', data: r.layerNames },
       yAxis: [
         { type: 'value', name: 'probability', min: 0, max: 1 },

@@ -1,0 +1,137 @@
+// The decode pillar in a real VS Code: "Decode layers" from the CodeLens opens the decode panel whose
+// heatmap shows the model's real tokens; hovering a cell highlights the token in the editor; the
+// exports write files whose numbers agree with an independent onnxruntime run of the model file.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { root } from '../../../tools/setup.mjs';
+
+export const timeout = 180_000;
+
+const demoOnnx = join(root, 'demo/model/onnx/model.onnx');
+const stories = join(root, '../shared/models/stories260K');
+
+/** The demo model when it has been built, else stories260K (a real model with the same layout). */
+function modelUnderTest() {
+  if (existsSync(demoOnnx)) return { folder: join(root, 'demo/model'), onnx: demoOnnx, demo: true };
+  if (existsSync(join(stories, 'onnx/model.onnx'))) return { folder: stories, onnx: join(stories, 'onnx/model.onnx'), demo: false };
+  return undefined;
+}
+
+/** Next-token argmax at every position, from the model file itself (no layerlens code involved). */
+async function referenceTop1(onnxFile, ids) {
+  const session = await ort.InferenceSession.create(onnxFile);
+  const T = ids.length;
+  const ints = (type, values) =>
+    type === 'int32' ? new ort.Tensor('int32', Int32Array.from(values), [1, T]) : new ort.Tensor('int64', BigInt64Array.from(values.map(BigInt)), [1, T]);
+  const feeds = {};
+  for (const m of session.inputMetadata) {
+    if (m.name === 'input_ids') feeds[m.name] = ints(m.type, ids);
+    else if (m.name === 'attention_mask') feeds[m.name] = ints(m.type, ids.map(() => 1));
+    else if (m.name === 'position_ids') feeds[m.name] = ints(m.type, ids.map((_, i) => i));
+    else {
+      // An empty KV cache: the past length is 0, the batch 1, the other sizes as declared.
+      const dims = m.shape.map((d) => (typeof d === 'number' ? d : /past/.test(d) ? 0 : 1));
+      feeds[m.name] = m.type === 'float16' ? new ort.Tensor('float16', new Uint16Array(0), dims) : new ort.Tensor('float32', new Float32Array(0), dims);
+    }
+  }
+  const out = await session.run(feeds, ['logits']);
+  await session.release();
+  assert.equal(out.logits.type, 'float32', 'the reference reads float32 logits');
+  const logits = out.logits.data;
+  const V = logits.length / T;
+  return Array.from({ length: T }, (_, t) => {
+    let best = 0;
+    for (let v = 1; v < V; v++) if (logits[t * V + v] > logits[t * V + best]) best = v;
+    return best;
+  });
+}
+
+/**
+ * Clicks a panel button and answers VS Code's save dialog with `file`: waits for the dialog to show its
+ * suggested name first (typing earlier races with it), then waits for the file.
+ */
+async function exportTo(page, helpers, label, suggested, file) {
+  await helpers.webview().locator('vscode-button', { hasText: label }).first().click();
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await page.waitForFunction((name) => document.querySelector('.quick-input-widget input')?.value.endsWith(name), suggested, { timeout: 10_000 });
+  await input.fill(file);
+  await page.waitForFunction((f) => document.querySelector('.quick-input-widget input')?.value === f, file, { timeout: 5_000 });
+  await page.keyboard.press('Enter');
+  const until = Date.now() + 20_000;
+  while (!existsSync(file) || statSync(file).size === 0) {
+    if (Date.now() > until) throw new Error(`${label} export did not write ${file}`);
+    await page.waitForTimeout(250);
+  }
+  return readFileSync(file);
+}
+
+/** Editor decorations (the prompt-token highlight is one). */
+const decorations = (page) => page.locator('.monaco-editor .view-overlays div[class*="ced-"]').count();
+
+let model;
+
+export default {
+  async 'Decode layers from the CodeLens renders the heatmap of the loaded model'({ page, helpers }) {
+    model = modelUnderTest();
+    if (!model) helpers.skip('no demo model and no ../shared/models/stories260K');
+    if (model.demo) await helpers.loadDemoModel();
+    else await helpers.openModel(model.folder);
+    await helpers.openFile('story.prompt.md');
+    await helpers.withoutErrors(async () => {
+      await helpers.clickCodeLens('Decode layers');
+      const view = helpers.webview();
+      await view.locator('.ll-heatmap canvas').first().waitFor({ timeout: 90_000 });
+      const summary = await view.locator('.ll-dec-summary').first().textContent();
+      assert.match(summary, /tokens · \d+ blocks/, summary);
+    });
+    await helpers.screenshot('decode-panel');
+  },
+
+  async 'hovering a cell highlights its prompt token; keyboard focus announces the top-k'({ page, helpers }) {
+    if (!model) helpers.skip('no model');
+    const view = helpers.webview();
+    const map = view.locator('.ll-heatmap').first();
+    const box = await map.locator('canvas').boundingBox();
+    // Hover over a cell of the second column: the tooltip lists the top-k and the editor highlights that token.
+    await page.mouse.move(box.x + box.width / 2, box.y + 2);
+    await page.mouse.move(box.x + 2, box.y + 2); // the row labels: no cell, no highlight
+    const none = await decorations(page);
+    await page.mouse.move(box.x + 180, box.y + 8);
+    const tip = view.locator('.ll-dec-tip');
+    await tip.waitFor({ state: 'visible' });
+    assert.match(await tip.textContent(), /token \d+[^]*\d+\.\d%/);
+    await page.waitForFunction((n) => document.querySelectorAll('.monaco-editor .view-overlays div[class*="ced-"]').length > n, none, { timeout: 10_000 });
+    await helpers.screenshot('decode-hover');
+    await map.focus();
+    await page.keyboard.press('End');
+    await page.keyboard.press('ArrowUp');
+    const live = await view.locator('.ll-heatmap [role=status]').first().textContent();
+    assert.match(live, /top: .+%/, live);
+  },
+
+  async 'exports write PNG, SVG, CSV and JSON; the JSON agrees with the model file run directly'({ page, helpers }) {
+    if (!model) helpers.skip('no model');
+    const dir = helpers.workspace;
+    const png = await exportTo(page, helpers, 'PNG', 'decode-heatmap.png', join(dir, 'decode.png'));
+    assert.deepEqual([...png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+    const svg = (await exportTo(page, helpers, 'SVG', 'decode-heatmap.svg', join(dir, 'decode.svg'))).toString('utf8');
+    assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    const csv = (await exportTo(page, helpers, 'CSV', 'decode-layers.csv', join(dir, 'decode.csv'))).toString('utf8');
+    const result = JSON.parse((await exportTo(page, helpers, 'JSON', 'decode-layers.json', join(dir, 'decode.json'))).toString('utf8'));
+    const L = result.numLayers;
+    const T = result.tokens.length;
+    assert.equal(csv.trim().split(/\r\n/).length, 1 + (L + 1) * T);
+    const grid = result.grids[0];
+    assert.equal(grid.topIds.length, L + 1);
+    // The last row is the model's own prediction: compare with the ONNX file run directly.
+    const ids = result.tokens.map((t) => t.id);
+    const ref = await referenceTop1(model.onnx, ids);
+    assert.deepEqual(grid.topIds[L].map((cell) => cell[0]), ref);
+    // The SVG shows the top-1 text of the last row at the last position.
+    const lastTop = result.vocab[grid.topIds[L][T - 1][0]].replace(/ /g, '·').replace(/&/g, '&amp;').replace(/</g, '&lt;');
+    assert.ok(svg.includes(lastTop.slice(0, 3)), `SVG lacks ${lastTop}`);
+  },
+};
