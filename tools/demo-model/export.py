@@ -1,6 +1,6 @@
 """Step 3 of the demo-model build: export the trained checkpoint in the Hugging Face / Optimum layout.
 
-Reads tools/demo-model/work/{checkpoint.pt,metrics.json}. Writes demo/model/{config.json,
+Reads tools/demo-model/work/{checkpoint.pt,metrics.json,inspect.json}. Writes demo/model/{config.json,
 generation_config.json, onnx/model.onnx, MODEL_CARD.md} and demo/data/reference.json (PyTorch logits
 and greedy continuations that the unit tests compare onnxruntime against).
 Usage: /usr/bin/python3 tools/demo-model/export.py
@@ -108,7 +108,27 @@ def write_reference(model, bpe):
                    'cases': rows}, f)
 
 
-def write_model_card(metrics, onnx_bytes):
+def layer_table(rows, first_header, columns):
+    """Markdown table: one row per (name, values) with the given column headers."""
+    lines = ['| ' + ' | '.join([first_header] + columns) + ' |', '|' + '---|' * (len(columns) + 1)]
+    lines += ['| ' + ' | '.join([name] + [f'{100 * v:.0f}%' for v in values]) + ' |' for name, values in rows]
+    return '\n'.join(lines)
+
+
+def inspection_tables(inspect, layers):
+    blocks = [f'block {k}' for k in range(layers)]
+    return {
+        'lens_table': layer_table(inspect['logit_lens_top1'].items(), 'task', ['embedding'] + blocks),
+        'skip_table': layer_table(inspect['skip_one_block_accuracy'].items(), 'task',
+                                  [f'skip {b}' for b in blocks] + ['no skip']),
+        'probe_table': layer_table([(name, inspect[key]['accuracy_by_layer']) for name, key in
+                                    [('gender (female/male)', 'probe_gender_last_token'),
+                                     ('sentiment (happy/sad)', 'probe_sentiment_last_token')]],
+                                   'probe', ['embedding'] + blocks),
+    }
+
+
+def write_model_card(metrics, inspect, onnx_bytes):
     with open(os.path.join(HERE, 'MODEL_CARD.template.md')) as f:
         template = f.read()
     c = metrics['config']
@@ -127,6 +147,7 @@ def write_model_card(metrics, onnx_bytes):
         'acc_pronoun': f"{100 * t['pronoun']:.0f}%", 'acc_colour': f"{100 * t['colour']:.0f}%",
         'acc_count': f"{100 * t['count']:.0f}%",
         'n_pronoun': n['pronoun'], 'n_colour': n['colour'], 'n_count': n['count'],
+        **inspection_tables(inspect, c['num_hidden_layers']),
     }
     with open(os.path.join(MODEL_DIR, 'MODEL_CARD.md'), 'w') as f:
         f.write(template.format(**values))
@@ -142,7 +163,9 @@ def main():
     write_reference(model, bpe)
     with open(os.path.join(WORK_DIR, 'metrics.json')) as f:
         metrics = json.load(f)
-    write_model_card(metrics, os.path.getsize(os.path.join(MODEL_DIR, 'onnx', 'model.onnx')))
+    with open(os.path.join(WORK_DIR, 'inspect.json')) as f:
+        inspect = json.load(f)
+    write_model_card(metrics, inspect, os.path.getsize(os.path.join(MODEL_DIR, 'onnx', 'model.onnx')))
     print('exported to', MODEL_DIR)
 
 
