@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { shellCommands } from './commands';
 import { commandTitle, registerSafeCommand } from './errors';
 import { features } from './features';
+import type { FeatureContext } from './features/api';
 import { ShellContext } from './features/context';
 import { ModelService } from './models/service';
 import { PROMPT_COMMANDS, PROMPT_SELECTOR, PromptCodeLensProvider } from './prompts/codelens';
@@ -17,7 +18,13 @@ import { ModelView } from './views/modelView';
 
 let client: SidecarClient | undefined;
 
-export async function activate(extension: vscode.ExtensionContext): Promise<void> {
+/** What activate returns (vscode.extensions.getExtension(…).exports): for tests and other extensions. */
+export interface LayerlensApi {
+  /** The same FeatureContext the features get: lets tests create results and panels. */
+  readonly context: FeatureContext;
+}
+
+export async function activate(extension: vscode.ExtensionContext): Promise<LayerlensApi> {
   const log = vscode.window.createOutputChannel('layerlens', { log: true });
   const subs = extension.subscriptions;
   subs.push(log);
@@ -69,6 +76,7 @@ export async function activate(extension: vscode.ExtensionContext): Promise<void
   }
   await registerMissingFeatureCommands(extension, log);
   log.info(`layerlens activated (features: ${Object.keys(features).join(', ') || 'none'})`);
+  return { context };
 }
 
 export async function deactivate(): Promise<void> {

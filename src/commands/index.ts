@@ -8,7 +8,7 @@ import { pickModel } from './pickModel';
 import { refreshResults } from './refreshResults';
 import { restartSidecar } from './restartSidecar';
 import { showResults } from './showResults';
-import { testState } from './testState';
+import { testPanelMessage, testState } from './testState';
 
 export const shellCommands: readonly ShellCommand[] = [
   openModel,
@@ -20,4 +20,5 @@ export const shellCommands: readonly ShellCommand[] = [
   deleteResult,
   refreshResults,
   testState,
+  testPanelMessage,
 ];

@@ -118,7 +118,8 @@ export class ResultPanel implements vscode.Disposable {
     });
   }
 
-  private receive(msg: WebviewToHost): void {
+  /** Handles a message from the webview (also called by the layerlens._testPanelMessage test hook). */
+  receive(msg: WebviewToHost): void {
     this.logMessage('fromWebview', msg);
     switch (msg.type) {
       case 'ready':

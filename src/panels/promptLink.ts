@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { TokenSpan } from '../../protocol';
 import type { PromptRef, StoredResult } from '../features/api';
 import { decodeJsonString } from '../prompts/json';
-import { applyChange, docToPromptOffset, locatePrompt, promptToDocOffset, tokenIndexAt, type PromptLocation } from '../prompts/link';
+import { applyChange, docToPromptOffset, isPromptIntact, locatePrompt, promptToDocOffset, tokenIndexAt, type PromptLocation } from '../prompts/link';
 
 export interface PromptLinkEvents {
   onStale(stale: boolean): void;
@@ -18,6 +18,7 @@ export class PromptLink implements vscode.Disposable {
   private prompt: StoredResult['prompt'];
   private staleFlag = false;
   private lastCursor: number | null | undefined;
+  private highlighted: { start: number; end: number } | null = null;
   private readonly decoration = vscode.window.createTextEditorDecorationType({
     backgroundColor: new vscode.ThemeColor('editor.findMatchHighlightBackground'),
     border: '1px solid',
@@ -80,9 +81,20 @@ export class PromptLink implements vscode.Disposable {
     return text === undefined ? undefined : { ref: { uri, range, text }, startOffset: loc.start };
   }
 
+  /** Document offsets of the highlighted token span, if any (for tests). */
+  get highlightedSpan(): { start: number; end: number } | null {
+    return this.highlighted;
+  }
+
+  /** The token index last sent for the editor cursor (for tests). */
+  get cursorToken(): number | null | undefined {
+    return this.lastCursor;
+  }
+
   /** Highlights token `index` in every visible editor of the prompt's document (null: clear). */
   highlight(index: number | null): void {
     const range = index === null ? undefined : this.tokenRange(index);
+    this.highlighted = range ? { start: range.start, end: range.end } : null;
     for (const editor of vscode.window.visibleTextEditors) {
       if (this.isLinked(editor.document)) editor.setDecorations(this.decoration, range ? [range.range] : []);
     }
@@ -106,13 +118,14 @@ export class PromptLink implements vscode.Disposable {
     for (const d of this.disposables) d.dispose();
   }
 
-  private tokenRange(index: number): { range: vscode.Range } | undefined {
+  /** Token `index`'s span in the document (offsets and range); undefined when unknown or stale. */
+  private tokenRange(index: number): { range: vscode.Range; start: number; end: number } | undefined {
     const doc = this.document();
     const token = this.tokens[index];
     if (!doc || !this.location || !token || this.staleFlag) return undefined;
     const start = promptToDocOffset(this.location, token.start);
     const end = promptToDocOffset(this.location, token.end);
-    return { range: new vscode.Range(doc.positionAt(start), doc.positionAt(end)) };
+    return { range: new vscode.Range(doc.positionAt(start), doc.positionAt(end)), start, end };
   }
 
   private document(): vscode.TextDocument | undefined {
@@ -140,9 +153,10 @@ export class PromptLink implements vscode.Disposable {
     }
     if (touched) {
       // An undo back to the original text is not stale.
-      const now = locatePrompt(e.document.getText(), this.location.start, this.prompt!.text);
-      if (now && now.start === this.location.start) this.location = now;
-      this.setStale(!now || now.start !== this.location.start);
+      const text = e.document.getText();
+      const intact = isPromptIntact(text, this.location, this.prompt!.text);
+      if (intact) this.location = locatePrompt(text, this.location.start, this.prompt!.text) ?? this.location;
+      this.setStale(!intact);
     }
   }
 

@@ -90,6 +90,12 @@ export function applyChange(loc: PromptLocation, change: TextChange): { loc: Pro
   return { loc: { start: loc.start, end: Math.max(loc.start, loc.end + delta) }, touched: true };
 }
 
+/** True when the document still holds exactly the prompt `text` at `loc` (verbatim or as JSON string content). */
+export function isPromptIntact(docText: string, loc: PromptLocation, text: string): boolean {
+  const raw = docText.slice(loc.start, loc.end);
+  return raw === text || decodeJsonString(raw) === text;
+}
+
 /** Raw content of the JSON string literal whose content starts at `start` (up to the closing quote). */
 function jsonContentAt(s: string, start: number): string {
   for (let j = start; j < s.length; j++) {

@@ -11,7 +11,8 @@ export function promptRef(doc: vscode.TextDocument, found: FoundPrompt): PromptR
 
 /**
  * A PromptRef from a command argument (a PromptRef, or its JSON form with a string uri and a
- * {start:{line,character},end:{…}} range, as tests pass it), else from the active editor.
+ * {start:{line,character},end:{…}} range, as tests pass it), else from the active editor: its
+ * selection, else the prompt under the cursor, else the whole prompt file.
  */
 export function resolvePrompt(arg?: unknown): PromptRef | undefined {
   const fromArg = reviveRef(arg);
@@ -23,7 +24,9 @@ export function resolvePrompt(arg?: unknown): PromptRef | undefined {
     const text = doc.getText(editor.selection);
     if (text.trim()) return { uri: doc.uri, range: new vscode.Range(editor.selection.start, editor.selection.end), text };
   }
-  const found = promptAt(findPrompts(doc.fileName, doc.getText()), doc.offsetAt(editor.selection.active));
+  const prompts = findPrompts(doc.fileName, doc.getText());
+  // A whole prompt file is one prompt wherever the cursor is (e.g. in its front matter).
+  const found = promptAt(prompts, doc.offsetAt(editor.selection.active)) ?? (prompts.length === 1 && prompts[0].source === 'file' ? prompts[0] : undefined);
   return found ? promptRef(doc, found) : undefined;
 }
 
