@@ -13,6 +13,8 @@ const PROVIDERS: ExecutionProviderName[] = ['cpu', 'webgpu', 'cuda'];
 const DEFAULT_TOP_K = 5;
 const DEFAULT_MAX_NEW_TOKENS = 32;
 const MAX_NEW_TOKENS = 4096;
+/** Generation reports its partial ids at most this often (and after the first and last token). */
+const PROGRESS_INTERVAL_MS = 100;
 
 /** Execution providers this onnxruntime-node build ships with. */
 export function availableProviders(): ExecutionProviderName[] {
@@ -97,11 +99,16 @@ export function register(server: SidecarServer): void {
     const out: number[] = [];
     let stop: GenerateResult['stop'] = limit < maxNew ? 'context' : 'maxNewTokens';
     let input = prompt;
+    let reported = -Infinity;
     while (out.length < limit) {
       const row = await model.nextLogits(input, { plan: params.plan, cache, signal: ctx.signal });
       const next = temperature === 0 ? argmax(row) : sample(softmax(row, temperature), rand());
       out.push(next);
-      ctx.progress(out.length / limit, undefined, { ids: [...out] } satisfies GeneratePartial);
+      const last = eos.has(next) || out.length === limit;
+      if (last || performance.now() - reported >= PROGRESS_INTERVAL_MS) {
+        ctx.progress(out.length / limit, undefined, { ids: [...out] } satisfies GeneratePartial);
+        reported = performance.now();
+      }
       if (eos.has(next)) {
         stop = 'eos';
         break;

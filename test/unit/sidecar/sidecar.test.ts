@@ -97,9 +97,21 @@ describe('sidecar', () => {
     assert.equal(g.text, expected.new_text);
     assert.equal(g.stop, 'maxNewTokens');
     assert.deepEqual(g.promptTokens.map((t) => t.id), expected.prompt_ids);
+    // partial results (throttled): the first token, growing prefixes, then everything
     const partial = (s.progress.get('gen-1') ?? []).map((p) => (p.partial as { ids: number[] }).ids);
-    assert.equal(partial.length, 20);
-    partial.forEach((ids, i) => assert.deepEqual(ids, g.ids.slice(0, i + 1)));
+    assert.deepEqual(partial[0], g.ids.slice(0, 1));
+    assert.deepEqual(partial.at(-1), g.ids);
+    partial.forEach((ids, i) => {
+      assert.deepEqual(ids, g.ids.slice(0, ids.length));
+      if (i > 0) assert.ok(ids.length > partial[i - 1].length);
+    });
+  });
+
+  it('stops generating at the end of the context window', async () => {
+    const ids = [1, ...Array.from({ length: 507 }, (_, i) => expected.prompt_ids[1 + (i % 4)])];
+    const g = await s.request('model/generate', { modelId: model.id, ids, maxNewTokens: 10 });
+    assert.equal(g.stop, 'context');
+    assert.equal(g.ids.length, 512 - ids.length);
   });
 
   it('samples reproducibly with a seed', async () => {
