@@ -184,6 +184,16 @@ export class LayeredEngine implements Engine {
     return feeds;
   }
 
+  /**
+   * What to run for `newIds` after what a cache holds: with past inputs, the new ids after `past`
+   * cached tokens; without, the whole history again (results start at `offset`).
+   */
+  private afterCache(newIds: number[], cache?: SlotKvCache): { runIds: number[]; pastLength: number; offset: number } {
+    const past = cache?.length ?? 0;
+    if (this.layerMap.hasKvCache || past === 0) return { runIds: newIds, pastLength: past, offset: 0 };
+    return { runIds: [...cache!.history, ...newIds], pastLength: 0, offset: past };
+  }
+
   private async run(stage: Stage, feeds: Record<string, ort.Tensor>, fetches?: string[]): Promise<ort.InferenceSession.ReturnType> {
     if (this.disposed) throw new ModelError('MODEL_NOT_LOADED', 'engine disposed');
     const f: Record<string, ort.Tensor> = {};
@@ -210,10 +220,7 @@ export class LayeredEngine implements Engine {
     if (cache && opts.cacheSlots !== undefined && opts.cacheSlots > cache.numSlots) {
       throw new ModelError('BAD_REQUEST', `cache has ${cache.numSlots} slots, the plan needs ${opts.cacheSlots}`);
     }
-    const past = cache?.length ?? 0;
-    const recompute = !this.layerMap.hasKvCache && past > 0;
-    const runIds = recompute ? [...cache!.history, ...newIds] : newIds;
-    const pastLength = recompute ? 0 : past;
+    const { runIds, pastLength, offset } = this.afterCache(newIds, cache);
     const batch = seqs.length > 1 ? seqs : [runIds];
     const feeds = this.graphFeeds(batch, pastLength);
     const out = await this.run(this.prelude, feeds);
@@ -224,7 +231,7 @@ export class LayeredEngine implements Engine {
       feeds,
       tokens: Math.max(...batch.map((s) => s.length)),
       lengths: seqs.map((s) => s.length),
-      offset: recompute ? past : 0,
+      offset,
       pastLength,
       cache: this.layerMap.hasKvCache ? cache : undefined,
     };
@@ -431,10 +438,7 @@ export class LayeredEngine implements Engine {
     const cache = opts.cache as SlotKvCache | undefined;
     if (cache && !(cache instanceof SlotKvCache)) throw new ModelError('BAD_REQUEST', 'cache must come from newCache()');
     if (opts.signal?.aborted) throw new ModelError('CANCELLED', 'cancelled');
-    const past = cache?.length ?? 0;
-    const recompute = !this.layerMap.hasKvCache && past > 0;
-    const runIds = recompute ? [...cache!.history, ...newIds] : newIds;
-    const pastLength = recompute ? 0 : past;
+    const { runIds, pastLength, offset } = this.afterCache(newIds, cache);
     const feeds = this.graphFeeds([runIds], pastLength);
     // identity plan: slot L holds layer L's keys/values
     const pairs = this.layers.flatMap((l, layer) => [l.attn, l.block].filter((s): s is Stage => !!s).flatMap((s) => s.spec.pastInputs.map((p, i) => ({ layer, past: p, present: s.spec.presentOutputs[i] }))));
@@ -442,7 +446,7 @@ export class LayeredEngine implements Engine {
       for (const { layer, past: p } of pairs) {
         const t = cache.slots[layer]?.get(p);
         if (t) feeds[p] = t;
-        else if (past > 0) throw new ModelError('BAD_REQUEST', `cache slot ${layer} has no keys/values for ${p}`);
+        else if (pastLength > 0) throw new ModelError('BAD_REQUEST', `cache slot ${layer} has no keys/values for ${p}`);
       }
     }
     const session = await this.monolithic();
@@ -452,7 +456,7 @@ export class LayeredEngine implements Engine {
       cache.history.push(...newIds);
     }
     const logits = tensorToMat(out[this.layerMap.logitsOutput]);
-    return recompute ? sliceRows(logits, past) : logits;
+    return offset ? sliceRows(logits, offset) : logits;
   }
 
   // ---------------------------------------------------------------- weights

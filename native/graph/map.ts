@@ -168,17 +168,15 @@ export function mapGraph(model: ModelProto): GraphMapping {
     if (p !== undefined && ix.nodes[p].opType === 'Transpose' && inits.has(ix.nodes[p].input![0])) return { init: ix.nodes[p].input![0], transposed: true };
     return undefined;
   };
+  // the LM head is the last MatMul/Gemm with a weight before the logits
   let lm: { node: NodeProto; act: string; weight: string; vocabMajor: boolean } | undefined;
   for (const n of headNodes.map((i) => ix.nodes[i])) {
     if (n.opType !== 'MatMul' && n.opType !== 'Gemm') continue;
     const w = weightOf(n.input![1]);
     if (!w) continue;
-    const dims = inits.get(w.init)!.dims!.map(Number);
     const transB = n.opType === 'Gemm' && n.attribute?.some((a) => a.name === 'transB' && Number(a.i) === 1);
     // stored [d, V] for x @ W; [V, d] when transposed (Transpose node or Gemm transB)
-    const vocabMajor = w.transposed !== Boolean(transB) ? true : false;
-    const vDim = vocabMajor ? dims[0] : dims[1];
-    if (!lm || vDim > 0) lm = { node: n, act: n.input![0], weight: w.init, vocabMajor };
+    lm = { node: n, act: n.input![0], weight: w.init, vocabMajor: w.transposed !== Boolean(transB) };
   }
   if (!lm) fail('no LM head (MatMul with a weight) between the last residual tensor and the logits');
   const unembedDims = inits.get(lm.weight)!.dims!.map(Number);
