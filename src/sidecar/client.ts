@@ -136,13 +136,20 @@ export class SidecarClient {
     const progressToken = opts.onProgress ? randomUUID() : undefined;
     if (progressToken && opts.onProgress) this.progress.set(progressToken, opts.onProgress);
     const wire = progressToken ? { ...(params as object), progressToken } : params;
+    // Cancelling sends $/cancelRequest to the sidecar and settles at once: a sidecar that is slow to
+    // notice does not keep the user waiting (its late answer is dropped).
+    let onCancel: { dispose(): void } | undefined;
+    const cancelled = new Promise<never>((_, reject) => {
+      onCancel = opts.token?.onCancellationRequested(() => reject(new SidecarError(`${method} was cancelled`, 'CANCELLED')));
+    });
     try {
       const pending = run.connection.sendRequest<ResultOf<M>>(method, wire, opts.token);
-      return await Promise.race([pending, run.stopped]);
+      return await Promise.race([pending, run.stopped, cancelled]);
     } catch (e) {
       if (opts.token?.isCancellationRequested) throw new SidecarError(`${method} was cancelled`, 'CANCELLED');
       throw toSidecarError(e, method);
     } finally {
+      onCancel?.dispose();
       if (progressToken) this.progress.delete(progressToken);
     }
   }

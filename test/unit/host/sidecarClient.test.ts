@@ -20,7 +20,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
-describe('SidecarClient', () => {
+describe('SidecarClient', { timeout: 60_000 }, () => {
   const client = new SidecarClient({ command: process.execPath, args: ['--import', 'tsx', peer] }, log);
   const stops: SidecarStop[] = [];
   client.onDidStop((s) => stops.push(s));
@@ -48,6 +48,16 @@ describe('SidecarClient', () => {
     setTimeout(() => cts.cancel(), 100);
     await assert.rejects(pending, (e: unknown) => e instanceof SidecarError && e.code === 'CANCELLED');
     await assert.rejects(client.request('sidecar/info', {}, { token: cts.token }), (e: unknown) => e instanceof SidecarError && e.code === 'CANCELLED');
+  });
+
+  it('settles a cancelled request at once even when the sidecar ignores the cancellation', async () => {
+    const cts = new CancellationTokenSource();
+    const t0 = Date.now();
+    const pending = client.request('model/run', { modelId: 'm', text: 'ignore-cancel' }, { token: cts.token });
+    setTimeout(() => cts.cancel(), 50);
+    await assert.rejects(pending, (e: unknown) => e instanceof SidecarError && e.code === 'CANCELLED');
+    assert.ok(Date.now() - t0 < 2500, `took ${Date.now() - t0} ms`);
+    assert.equal((await client.request('sidecar/info', {})).pid, client.pid, 'the connection still works');
   });
 
   it('turns error data into a SidecarError with code and detail', async () => {
