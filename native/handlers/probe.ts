@@ -8,7 +8,8 @@ import { probeReadout } from '../analyses/probe/readout';
 import { runProbing } from '../analyses/probe/run';
 import { loadProbes } from '../analyses/probe/saved';
 import { ModelError } from '../onnx/errors';
-import { sidecarError, type SidecarServer } from '../server';
+import type { SidecarServer } from '../server';
+import { sidecarError } from '../server/errors';
 
 const POOLINGS = ['last', 'mean', 'span'];
 const FORMATS = ['csv', 'tsv', 'jsonl', 'json'];

@@ -61,9 +61,9 @@ export function formatFromPath(path: string): ProbeDatasetFormat {
 }
 
 function readDelimited(content: string, delimiter: string): RawTable {
-  let records: { record: string[]; info: { lines: number; empty_lines: number } }[];
+  let records: { record: string[]; info: { bytes: number } }[];
   try {
-    records = parseCsv(content, { bom: true, info: true, relax_column_count: true, skip_empty_lines: true, delimiter }) as unknown as typeof records;
+    records = parseCsv(content, { bom: true, info: true, relax_column_count: true, skip_empty_lines: true, delimiter, record_delimiter: ['\r\n', '\n', '\r'] }) as unknown as typeof records;
   } catch (e) {
     const err = e as { message: string; lines?: number };
     throw new DatasetError(`The file is not valid CSV: ${err.message}`, err.lines ? [{ line: err.lines, reason: err.message }] : []);
@@ -72,19 +72,27 @@ function readDelimited(content: string, delimiter: string): RawTable {
   const header = records[0].record.map((h) => h.trim());
   const malformed: MalformedRow[] = [];
   const rows: RawRow[] = [];
-  let prevEnd = records[0].info.lines;
-  let prevEmpty = records[0].info.empty_lines;
-  for (const { record, info } of records.slice(1)) {
-    const line = prevEnd + 1 + (info.empty_lines - prevEmpty);
-    prevEnd = info.lines;
-    prevEmpty = info.empty_lines;
+  // A record starts where the previous one's bytes end, after any empty lines; its line is 1 + the
+  // line feeds before that point (csv-parse's own line count treats CR LF inside quotes as two lines).
+  const bytes = Buffer.from(content, 'utf8');
+  let scanned = 0;
+  let line = 1;
+  const lineAt = (offset: number): number => {
+    for (; scanned < offset; scanned++) if (bytes[scanned] === 0x0a) line++;
+    return line;
+  };
+  for (let k = 1; k < records.length; k++) {
+    let start = records[k - 1].info.bytes;
+    while (bytes[start] === 0x0a || bytes[start] === 0x0d) start++;
+    const { record } = records[k];
+    const at = lineAt(start);
     if (record.length !== header.length) {
-      malformed.push({ line, reason: `${record.length} fields, the header has ${header.length}` });
+      malformed.push({ line: at, reason: `${record.length} fields, the header has ${header.length}` });
       continue;
     }
     const fields: Record<string, unknown> = {};
     header.forEach((h, i) => (fields[h] = record[i]));
-    rows.push({ line, fields });
+    rows.push({ line: at, fields });
   }
   return { columns: header, rows, malformed };
 }

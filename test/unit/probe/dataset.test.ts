@@ -5,12 +5,13 @@ import { DatasetError, formatFromPath, inspectDataset, parseDataset } from '../.
 const spec = (format: 'csv' | 'tsv' | 'jsonl' | 'json', extra = {}) => ({ path: `d.${format}`, format, textColumn: 'text', labelColumn: 'label', ...extra });
 
 test('CSV: BOM, CRLF, quoted commas, doubled quotes and embedded newlines', () => {
-  const csv = '\uFEFFtext,label\r\n"She said ""hi"", then left",happy\r\n"two\r\nlines",sad\r\nplain,happy\r\n';
+  const csv = '\uFEFFtext,label\r\n"She said ""hi"", then left",happy\r\n"two\r\nlines",sad\r\n\r\nplaé,happy\nmixed,sad\r\n';
   const ds = parseDataset(csv, spec('csv'));
-  assert.deepEqual(ds.examples.map((e) => e.text), ['She said "hi", then left', 'two\r\nlines', 'plain']);
-  assert.deepEqual(ds.examples.map((e) => e.line), [2, 3, 5]);
+  assert.deepEqual(ds.examples.map((e) => e.text), ['She said "hi", then left', 'two\r\nlines', 'plaé', 'mixed']);
+  assert.deepEqual(ds.examples.map((e) => e.label), ['happy', 'sad', 'happy', 'sad']);
+  assert.deepEqual(ds.examples.map((e) => e.line), [2, 3, 6, 7]);
   assert.deepEqual(ds.labels, ['happy', 'sad']);
-  assert.deepEqual([...ds.y], [0, 1, 0]);
+  assert.deepEqual([...ds.y], [0, 1, 0, 1]);
   assert.equal(ds.hash.length, 64);
 });
 
