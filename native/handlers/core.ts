@@ -17,7 +17,7 @@ const MAX_NEW_TOKENS = 4096;
 const PROGRESS_INTERVAL_MS = 100;
 
 /** Execution providers this onnxruntime-node build ships with. */
-export function availableProviders(): ExecutionProviderName[] {
+function availableProviders(): ExecutionProviderName[] {
   const names = new Set(ort.listSupportedBackends().filter((b) => b.bundled).map((b) => b.name));
   return PROVIDERS.filter((p) => names.has(p));
 }

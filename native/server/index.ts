@@ -28,7 +28,8 @@ import { PROGRESS_NOTIFICATION, type ParamsOf, type ProgressParams, type ResultO
 import { sidecarError, toResponseError } from './errors';
 import { ModelRegistry, type ModelRegistryOptions, type ModelScope } from './models';
 
-export { ModelRegistry, ModelScope } from './models';
+export type { ModelScope } from './models';
+/** A ResponseError with a stable SidecarErrorCode, for handlers that build one themselves. */
 export { sidecarError } from './errors';
 
 /** What a handler gets besides its params. */
