@@ -3,7 +3,7 @@
 // hidden state, and how alike the block outputs are (Painters' similarity matrix).
 import type { Mat } from '../../engine/api';
 import type { SublayerStats } from '../../../protocol/skip';
-import { cosine, distance, norm, row, subtract } from './math';
+import { norm, row, subtract } from './math';
 
 /** What one block of the unmodified pass read and wrote, each [T, d]. */
 export interface BlockTrace {
@@ -14,6 +14,9 @@ export interface BlockTrace {
   attnOut?: Mat;
   mlpOut?: Mat;
 }
+
+/** Cosine from a dot product and two squared norms; 0 when either vector is zero. */
+const safeCos = (dot: number, aa: number, bb: number): number => (aa > 0 && bb > 0 ? dot / Math.sqrt(aa * bb) : 0);
 
 const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
@@ -44,32 +47,45 @@ export class SublayerAccumulator {
     const first = this.texts === 0;
     this.texts++;
     const L = this.numLayers;
+    const T = traces[0]?.residPost.rows ?? 0;
+    const d = traces[0]?.residPost.cols ?? 0;
     for (let l = 0; l < L; l++) {
       const tr = traces[l];
       const mid = tr.residMid;
       const attn = tr.attnOut ?? (mid ? subtract(mid, tr.residPre) : undefined);
       const mlp = tr.mlpOut ?? (mid ? subtract(tr.residPost, mid) : undefined);
-      this.separable[l] = !!(mid && attn && mlp);
+      const separable = !!(mid && attn && mlp);
+      this.separable[l] = separable;
       const values: Record<Series, number[]> = { attnRelNorm: [], attnCos: [], mlpRelNorm: [], mlpCos: [], deltaL2: [], ioCos: [] };
-      for (let t = 0; t < tr.residPre.rows; t++) {
-        const pre = row(tr.residPre, t);
-        const post = row(tr.residPost, t);
-        if (mid && attn && mlp) {
-          const m = row(mid, t);
-          const a = row(attn, t);
-          const f = row(mlp, t);
-          values.attnRelNorm.push(norm(a) / norm(pre));
-          values.attnCos.push(cosine(a, pre));
-          values.mlpRelNorm.push(norm(f) / norm(m));
-          values.mlpCos.push(cosine(f, m));
-        } else {
-          values.attnRelNorm.push(NaN);
-          values.attnCos.push(NaN);
-          values.mlpRelNorm.push(NaN);
-          values.mlpCos.push(NaN);
+      const pre = tr.residPre.data;
+      const post = tr.residPost.data;
+      const m = mid?.data;
+      const a = attn?.data;
+      const f = mlp?.data;
+      for (let t = 0; t < T; t++) {
+        // One pass per token: every dot product the statistics need.
+        let pp = 0, qq = 0, pq = 0, dd = 0, aa = 0, ap = 0, ff = 0, mm = 0, fm = 0;
+        for (let c = t * d; c < (t + 1) * d; c++) {
+          const x = pre[c];
+          const y = post[c];
+          pp += x * x;
+          qq += y * y;
+          pq += x * y;
+          dd += (y - x) * (y - x);
+          if (separable) {
+            aa += a![c] * a![c];
+            ap += a![c] * x;
+            ff += f![c] * f![c];
+            mm += m![c] * m![c];
+            fm += f![c] * m![c];
+          }
         }
-        values.deltaL2.push(distance(post, pre));
-        values.ioCos.push(cosine(pre, post));
+        values.attnRelNorm.push(separable ? Math.sqrt(aa / pp) : NaN);
+        values.attnCos.push(separable ? safeCos(ap, aa, pp) : NaN);
+        values.mlpRelNorm.push(separable ? Math.sqrt(ff / mm) : NaN);
+        values.mlpCos.push(separable ? safeCos(fm, ff, mm) : NaN);
+        values.deltaL2.push(Math.sqrt(dd));
+        values.ioCos.push(safeCos(pq, pp, qq));
       }
       for (const s of SERIES) {
         if (first) {
@@ -83,13 +99,17 @@ export class SublayerAccumulator {
         }
       }
     }
-    const T = traces[0]?.residPost.rows ?? 0;
+    const norms = traces.map((tr) => Array.from({ length: T }, (_, t) => norm(row(tr.residPost, t))));
     for (let t = 0; t < T; t++) {
       for (let i = 0; i < L; i++) {
+        const a = traces[i].residPost.data;
         for (let j = i; j < L; j++) {
-          const c = cosine(row(traces[i].residPost, t), row(traces[j].residPost, t));
-          this.simSum[i * L + j] += c;
-          if (i !== j) this.simSum[j * L + i] += c;
+          const b = traces[j].residPost.data;
+          let dotAB = 0;
+          for (let c = t * d; c < (t + 1) * d; c++) dotAB += a[c] * b[c];
+          const cos = safeCos(dotAB, norms[i][t] ** 2, norms[j][t] ** 2);
+          this.simSum[i * L + j] += cos;
+          if (i !== j) this.simSum[j * L + i] += cos;
         }
       }
     }

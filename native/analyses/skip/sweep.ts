@@ -4,7 +4,7 @@
 // from the residual after the blocks it shares with the unmodified model.
 import type { Engine, Mat, StageState } from '../../engine/api';
 import type { SkipSweepResult, SweepEntry, SweepOptions } from '../../../protocol/skip';
-import { argmax, klLog, logSoftmax, rankOf, row } from './math';
+import { lensGrid, nextTokenTargets } from '../decode/lens';
 import { lastSlot, sharedPrefix, sweepPlans, type SweepPlan } from './plans';
 import { SublayerAccumulator, type BlockTrace } from './sublayer';
 
@@ -22,11 +22,10 @@ export interface SweepInput {
 
 export type SweepOutput = Omit<SkipSweepResult, 'analysis' | 'tokens' | 'elapsedMs'>;
 
-/** Result of the unmodified pass over one text: states after 0..L blocks, traces, logits. */
+/** Result of the unmodified pass over one text: states after 0..L blocks and the block traces. */
 interface BasePass {
   states: StageState[];
   traces: BlockTrace[];
-  logits: Mat;
 }
 
 /** Runs the unmodified model block by block, keeping every intermediate state. */
@@ -40,11 +39,11 @@ export async function basePass(engine: Engine, ids: number[], signal?: AbortSign
     states.push(out.state);
     traces.push({ residPre: states[l].residual, residPost: out.state.residual, residMid: out.residMid, attnOut: out.attnOut, mlpOut: out.mlpOut });
   }
-  return { states, traces, logits: await engine.head(states[L].residual) };
+  return { states, traces };
 }
 
-/** Runs `plan` from the shared prefix state; returns its logits and the number of slots evaluated. */
-export async function runFromPrefix(engine: Engine, base: BasePass, p: SweepPlan['plan'], signal?: AbortSignal): Promise<{ logits: Mat; slots: number }> {
+/** Runs `plan` from the shared prefix state; returns its final residual and the number of slots evaluated. */
+export async function runFromPrefix(engine: Engine, base: BasePass, p: SweepPlan['plan'], signal?: AbortSignal): Promise<{ residual: Mat; slots: number }> {
   const k = Math.min(sharedPrefix(p), lastSlot(p) + 1);
   let state = base.states[k];
   const end = lastSlot(p);
@@ -52,7 +51,7 @@ export async function runFromPrefix(engine: Engine, base: BasePass, p: SweepPlan
     signal?.throwIfAborted();
     state = (await engine.runSlot(state, p.slots[j], j)).state;
   }
-  return { logits: await engine.head(state.residual), slots: end + 1 - k };
+  return { residual: state.residual, slots: end + 1 - k };
 }
 
 /** Running sums of one plan's metrics over texts. */
@@ -67,7 +66,14 @@ interface Acc {
   answer?: SweepEntry['answer'];
 }
 
-/** The sweep. Throws the signal's reason when aborted. */
+/** Plans whose final states are scored together in one lens-head call. */
+const PLANS_PER_BATCH = 8;
+
+/**
+ * The sweep. Each plan's final residual goes through the model's final norm and unembedding in the
+ * ORT lens head (native/analyses/decode/lensHead.ts), batched with the unmodified output as the
+ * reference, so only KL / target log-prob / top-1 per token come back. Throws when aborted.
+ */
 export async function layerSweep(engine: Engine, input: SweepInput): Promise<SweepOutput> {
   const { layerMap } = engine;
   const L = layerMap.numLayers;
@@ -85,46 +91,53 @@ export async function layerSweep(engine: Engine, input: SweepInput): Promise<Swe
 
   for (let ti = 0; ti < texts.length; ti++) {
     const ids = texts[ti];
+    const T = ids.length;
     const base = await basePass(engine, ids, input.signal);
     slotEvals += L;
     sublayer.add(base.traces);
-    const T = ids.length;
-    const baseLp = Array.from({ length: T }, (_, t) => logSoftmax(row(base.logits, t)));
-    const baseTop = baseLp.map((r) => argmax(r));
-    for (let t = 0; t + 1 < T; t++) baseCe -= baseLp[t][ids[t + 1]];
-    cePositions += T - 1;
+    const targets = nextTokenTargets(ids);
+    const reference = base.states[L].residual;
 
-    for (const acc of accs) {
-      input.signal?.throwIfAborted();
-      const { logits, slots } = await runFromPrefix(engine, base, acc.sp.plan, input.signal);
-      slotEvals += slots;
-      for (let t = 0; t < T; t++) {
-        const lp = logSoftmax(row(logits, t));
-        const kl = klLog(baseLp[t], lp);
-        acc.kl += kl;
-        if (argmax(lp) === baseTop[t]) acc.agree++;
-        if (t + 1 < T) acc.ce -= lp[ids[t + 1]];
-        if (ti === 0) {
-          acc.klPerToken.push(kl);
-          if (answerIndex !== undefined && t === answerIndex - 1) {
-            const target = ids[answerIndex];
-            const top1Id = argmax(lp);
-            acc.answer = {
-              tokenId: target,
-              baseLogprob: baseLp[t][target],
-              logprob: lp[target],
-              rank: rankOf(lp, target),
-              top1Id,
-              top1Text: input.tokenText?.(top1Id) ?? String(top1Id),
-            };
-          }
-        }
+    for (let b0 = 0; b0 < accs.length; b0 += PLANS_PER_BATCH) {
+      const batch = accs.slice(b0, b0 + PLANS_PER_BATCH);
+      const residuals: Mat[] = [];
+      for (const acc of batch) {
+        input.signal?.throwIfAborted();
+        const run = await runFromPrefix(engine, base, acc.sp.plan, input.signal);
+        slotEvals += run.slots;
+        residuals.push(run.residual);
       }
-      acc.cePositions += T - 1;
-      acc.klPositions += T;
-      done++;
+      const { grid } = await lensGrid(engine, [...residuals, reference], { targets, k: 1 });
+      const G = batch.length;
+      if (b0 === 0) for (let t = 0; t + 1 < T; t++) baseCe -= Math.log(grid.targetProb[G][t]);
+      batch.forEach((acc, g) => {
+        for (let t = 0; t < T; t++) {
+          const kl = grid.kl[g][t];
+          const top1 = grid.topIds[g][t][0];
+          acc.kl += kl;
+          if (top1 === grid.topIds[G][t][0]) acc.agree++;
+          if (t + 1 < T) acc.ce -= Math.log(grid.targetProb[g][t]);
+          if (ti === 0) acc.klPerToken.push(kl);
+        }
+        if (ti === 0 && answerIndex !== undefined) {
+          const t = answerIndex - 1;
+          const top1Id = grid.topIds[g][t][0];
+          acc.answer = {
+            tokenId: ids[answerIndex],
+            baseLogprob: Math.log(grid.targetProb[G][t]),
+            logprob: Math.log(grid.targetProb[g][t]),
+            rank: grid.targetRank[g][t],
+            top1Id,
+            top1Text: input.tokenText?.(top1Id) ?? String(top1Id),
+          };
+        }
+        acc.cePositions += T - 1;
+        acc.klPositions += T;
+      });
+      done += batch.length;
       input.onProgress?.(done / total, accs.filter((a) => a.klPositions > 0).map(entryOf));
     }
+    cePositions += T - 1;
   }
   return {
     numLayers: L,
