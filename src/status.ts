@@ -23,11 +23,6 @@ export class StatusDisplay implements vscode.Disposable {
     this.item.show();
   }
 
-  /** Shows a transient state, e.g. while a model loads. */
-  busy(message: string): void {
-    this.item.text = `$(loading~spin) ${message}`;
-  }
-
   update(): void {
     const model = this.models.current;
     const last = this.models.last;

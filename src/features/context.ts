@@ -2,14 +2,14 @@
 // sidecar restarts, progress, prompts, result storage and panels, webview requests and re-runs.
 import * as vscode from 'vscode';
 import type { ModelInfo, PanelKind, ParamsOf, ProgressParams, ResultOf, SidecarMethod, TokenSpan } from '../../protocol';
-import { config } from '../config';
+import { config, settings } from '../config';
 import { commandTitle, isCancellation, registerSafeCommand, reportError } from '../errors';
 import type { ModelService } from '../models/service';
 import { PanelManager, type PanelServices } from '../panels/manager';
 import type { ResultPanel } from '../panels/panel';
 import { resolvePrompt } from '../prompts/resolve';
 import type { ResultStore } from '../results/store';
-import type { SidecarClient } from '../sidecar/client';
+import { SidecarError, type SidecarClient } from '../sidecar/client';
 import type { FeatureContext, PromptRef, RequestOptions, StoredResult } from './api';
 
 type WebviewRequestHandler = (method: string, params: unknown, stored: StoredResult) => Promise<unknown>;
@@ -33,7 +33,23 @@ export class ShellContext implements FeatureContext, PanelServices, vscode.Dispo
 
   async request<M extends SidecarMethod>(method: M, params: ParamsOf<M>, opts: RequestOptions = {}): Promise<ResultOf<M>> {
     const current = await this.models.refreshModelId(params);
+    if (method !== 'model/tokenize') await this.checkPromptLength(current, opts);
     return this.client.request(method, current, opts);
+  }
+
+  /**
+   * Refuses a prompt longer than layerlens.maxTokens. Tokenizes only when the text could be that long:
+   * a character is at most 4 tokens (UTF-8 byte fallback), plus a few special tokens.
+   */
+  private async checkPromptLength(params: unknown, opts: RequestOptions): Promise<void> {
+    const p = params as { modelId?: unknown; text?: unknown; chatTemplate?: unknown } | undefined;
+    if (typeof p?.text !== 'string' || typeof p.modelId !== 'string') return;
+    const max = settings().maxTokens;
+    if (p.chatTemplate !== true && p.text.length * 4 + 16 <= max) return;
+    const { tokens } = await this.client.request('model/tokenize', { modelId: p.modelId, text: p.text, chatTemplate: p.chatTemplate === true }, { token: opts.token });
+    if (tokens.length > max) {
+      throw new SidecarError(`the prompt has ${tokens.length} tokens, more than layerlens.maxTokens (${max}): shorten it or raise the setting`, 'PROMPT_TOO_LONG');
+    }
   }
 
   async withProgress<T>(title: string, fn: (opts: Required<RequestOptions>) => Promise<T>): Promise<T | undefined> {

@@ -3,7 +3,8 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { ModelInfo } from '../../protocol';
-import { settings } from '../config';
+import { affects, settings } from '../config';
+import { reportError } from '../errors';
 import type { SidecarClient } from '../sidecar/client';
 
 export class ModelService implements vscode.Disposable {
@@ -26,7 +27,18 @@ export class ModelService implements vscode.Disposable {
       client.onDidStop(() => {
         if (this.loaded) this.changed.fire(undefined);
       }),
+      vscode.workspace.onDidChangeConfiguration((e) => this.onConfigChange(e)),
     );
+  }
+
+  /** A new provider reloads the loaded model; a new model path loads it if a model is loaded. */
+  private onConfigChange(e: vscode.ConfigurationChangeEvent): void {
+    if (!this.current || !vscode.workspace.isTrusted) return;
+    let path: string | undefined;
+    if (affects(e, 'modelPath') && settings().modelPath) path = settings().modelPath;
+    else if (affects(e, 'executionProvider')) path = this.lastPath;
+    if (!path) return;
+    this.load(path).catch((err: unknown) => reportError(this.log, 'Reloading the model', err));
   }
 
   /** The model loaded in the running sidecar, if any. */
