@@ -4,8 +4,8 @@
 //   layerlens run <model> "<prompt>" [--json] [--top 5] [--provider …] [--variant …]
 // Exit status: 0 done, 1 the model or prompt was refused (the message names the error code), 2 bad usage.
 import { parseArgs } from 'node:util';
-import type { ExecutionProviderName, LayerMap, ModelInfo, TopToken } from '../protocol';
-import { loadModel, type LoadedModel } from './model/load';
+import type { LayerMap, ModelInfo, TopToken } from '../protocol';
+import { inspectModel, loadModel, type LoadedModel, type LoadOptions } from './model/load';
 import { ModelError } from './onnx/errors';
 
 const USAGE = `usage:
@@ -59,8 +59,8 @@ export function formatRun(prompt: string, ids: number[], next: TopToken[]): stri
   return lines.join('\n');
 }
 
-async function withModel<T>(path: string, opts: { provider: string; variant?: string }, fn: (m: LoadedModel) => Promise<T>): Promise<T> {
-  const model = await loadModel(path, { id: 'cli', provider: opts.provider as ExecutionProviderName | 'auto', variant: opts.variant });
+async function withModel<T>(path: string, opts: LoadOptions, fn: (m: LoadedModel) => Promise<T>): Promise<T> {
+  const model = await loadModel(path, opts);
   try {
     return await fn(model);
   } finally {
@@ -88,9 +88,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     const [command, model, ...rest] = positionals;
     if (!PROVIDERS.includes(values.provider as (typeof PROVIDERS)[number])) throw new UsageError(`--provider must be one of ${PROVIDERS.join(', ')}`);
-    const opts = { provider: values.provider!, variant: values.variant };
+    const opts: LoadOptions = { id: 'cli', provider: values.provider as LoadOptions['provider'], variant: values.variant };
     if (command === 'inspect' && model && rest.length === 0) {
-      const info = await withModel(model, opts, async (m) => m.info);
+      const info = await inspectModel(model, opts);
       io.out(values.json ? JSON.stringify(info, null, 2) : formatInspect(info));
       return 0;
     }

@@ -8,7 +8,7 @@ import { createEngine } from '../engine';
 import type { Engine, KvCache } from '../engine/api';
 import { ModelError } from '../onnx/errors';
 import { readModelConfig, summarizeConfig, type ModelConfig } from './config';
-import { findModelFiles } from './files';
+import { findModelFiles, type ModelFiles } from './files';
 import { ModelTokenizer, type Encoded } from './tokenizer';
 import { checkArchitecture, checkConfigAgainstGraph, checkModelFiles, graphVocabSize } from './validate';
 
@@ -105,12 +105,30 @@ export class LoadedModel {
 
 /** Load a model folder (or a single .onnx file with a tokenizer beside it). Throws ModelError on bad input. */
 export async function loadModel(target: string, opts: LoadOptions): Promise<LoadedModel> {
-  const step = opts.onStep ?? (() => {});
-  step(0, 'finding model files');
+  (opts.onStep ?? (() => {}))(0, 'finding model files');
   const files = findModelFiles(target, opts.variant);
   const config = readModelConfig(files);
   const tokenizer = ModelTokenizer.load(files);
+  const { info, engine } = await openGraph(files, config, tokenizer, opts);
+  return new LoadedModel(info, engine, tokenizer, config);
+}
 
+/**
+ * What loading a model would give, for a look at its layer map: the same checks and mapping, but a
+ * tokenizer is optional (a graph can be inspected before its tokenizer is at hand). Nothing stays loaded.
+ */
+export async function inspectModel(target: string, opts: LoadOptions): Promise<ModelInfo> {
+  const files = findModelFiles(target, opts.variant);
+  const config = readModelConfig(files);
+  const tokenizer = files.tokenizer ? ModelTokenizer.load(files) : undefined;
+  const { info, engine } = await openGraph(files, config, tokenizer, opts);
+  await engine.dispose();
+  return info;
+}
+
+/** Check the graph and its files, create the engine, check the config against the mapped graph. */
+async function openGraph(files: ModelFiles, config: ModelConfig, tokenizer: ModelTokenizer | undefined, opts: LoadOptions): Promise<{ info: ModelInfo; engine: Engine }> {
+  const step = opts.onStep ?? (() => {});
   step(0.1, `checking ${path.basename(files.onnxFile)}`);
   const { model, sizeBytes } = checkModelFiles(files.onnxFile, opts.memoryLimitBytes ?? os.totalmem());
   checkArchitecture(model, config);
@@ -122,7 +140,7 @@ export async function loadModel(target: string, opts: LoadOptions): Promise<Load
   step(0.2, 'mapping layers and creating sessions');
   const engine = await createEngine({ path: files.onnxFile }, { provider: opts.provider ?? 'auto' });
   try {
-    checkConfigAgainstGraph(config, engine.layerMap, tokenizer.vocabSize);
+    checkConfigAgainstGraph(config, engine.layerMap, tokenizer?.vocabSize ?? 0);
   } catch (e) {
     await engine.dispose();
     throw e;
@@ -130,16 +148,16 @@ export async function loadModel(target: string, opts: LoadOptions): Promise<Load
   const variant = path.basename(files.onnxFile, '.onnx');
   const info: ModelInfo = {
     id: opts.id,
-    name: path.basename(files.folder) + (variant === 'model' ? '' : ` (${variant})`),
+    name: path.basename(files.folder) + (variant === 'model' || variant === 'decoder' ? '' : ` (${variant})`),
     path: files.folder,
     onnxFile: files.onnxFile,
     sizeBytes,
     provider: engine.provider,
     providerNote: engine.providerNote,
     layerMap: engine.layerMap,
-    config: summarizeConfig(config, tokenizer.chatTemplate !== undefined),
+    config: summarizeConfig(config, tokenizer?.chatTemplate !== undefined),
     contextLength: config.contextLength,
   };
   step(1, 'loaded');
-  return new LoadedModel(info, engine, tokenizer, config);
+  return { info, engine };
 }

@@ -44,6 +44,18 @@ describe('layerlens CLI', () => {
     assert.equal(m.finalNormOutput, '/model/norm/Mul_1_output_0');
   });
 
+  it('inspect maps a graph that has no tokenizer yet (GroupQueryAttention form)', async () => {
+    const r = await cli('inspect', GQA, '--json', '--provider', 'cpu');
+    assert.equal(r.code, 0, r.stderr);
+    const m = (JSON.parse(r.stdout) as ModelInfo).layerMap;
+    assert.equal(m.graphForm, 'contrib-gqa');
+    assert.equal(m.numLayers, 2);
+    assert.equal(m.inputIdsType, 'int32');
+    // residual tensors as listed in shared/models/MANIFEST.md
+    assert.equal(m.embedOutput, 'inputs_embeds');
+    assert.deepEqual([m.blocks[0].residMid, m.blocks[0].residOut, m.blocks[1].residMid], ['l0.r1', 'l0.r2', 'l1.r1']);
+  });
+
   it('inspect prints a readable layer map', async () => {
     const r = await cli('inspect', GENAI, '--provider', 'cpu');
     assert.equal(r.code, 0, r.stderr);
