@@ -108,7 +108,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     throw new UsageError(command ? `cannot parse: ${argv.join(' ')}` : 'no command given');
   } catch (e) {
-    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    const code = (e as { code?: unknown } | undefined)?.code;
+    if (e instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
       io.err(`layerlens: ${(e as Error).message}\n${USAGE}`);
       return 2;
     }
