@@ -34,45 +34,95 @@ export function promptEntropy(H: Float32Array, T: number, d: number): number {
 }
 
 /**
- * Eigenvalues of a symmetric matrix A [n, n] (row-major, overwritten) by cyclic Jacobi rotations.
- * Small matrices only (here n <= ENTROPY_MAX_TOKENS): O(n³) per sweep, a handful of sweeps.
+ * Eigenvalues of a symmetric matrix A [n, n] (row-major, overwritten): Householder reduction to
+ * tridiagonal form, then the implicit QL method (tred2 / tqli as in Numerical Recipes, eigenvalues only).
  */
 export function symmetricEigenvalues(A: Float64Array, n: number): Float64Array {
-  for (let sweep = 0; sweep < 50; sweep++) {
-    let off = 0;
-    let total = 0;
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) {
-        const v = A[i * n + j] * A[i * n + j];
-        total += v;
-        if (i !== j) off += v;
+  const d = new Float64Array(n);
+  const e = new Float64Array(n);
+  const a = (i: number, j: number) => A[i * n + j];
+  for (let i = n - 1; i > 0; i--) {
+    const l = i - 1;
+    let h = 0;
+    if (l > 0) {
+      let scale = 0;
+      for (let k = 0; k <= l; k++) scale += Math.abs(a(i, k));
+      if (scale === 0) {
+        e[i] = a(i, l);
+      } else {
+        for (let k = 0; k <= l; k++) {
+          A[i * n + k] /= scale;
+          h += a(i, k) * a(i, k);
+        }
+        let f = a(i, l);
+        let g = f >= 0 ? -Math.sqrt(h) : Math.sqrt(h);
+        e[i] = scale * g;
+        h -= f * g;
+        A[i * n + l] = f - g;
+        f = 0;
+        for (let j = 0; j <= l; j++) {
+          g = 0;
+          for (let k = 0; k <= j; k++) g += a(j, k) * a(i, k);
+          for (let k = j + 1; k <= l; k++) g += a(k, j) * a(i, k);
+          e[j] = g / h;
+          f += e[j] * a(i, j);
+        }
+        const hh = f / (h + h);
+        for (let j = 0; j <= l; j++) {
+          f = a(i, j);
+          e[j] = g = e[j] - hh * f;
+          for (let k = 0; k <= j; k++) A[j * n + k] -= f * e[k] + g * a(i, k);
+        }
       }
+    } else {
+      e[i] = a(i, l);
     }
-    if (off <= 1e-22 * total) break;
-    for (let p = 0; p < n - 1; p++) {
-      for (let q = p + 1; q < n; q++) {
-        const apq = A[p * n + q];
-        if (apq === 0) continue;
-        const theta = (A[q * n + q] - A[p * n + p]) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < n; k++) {
-          const akp = A[k * n + p];
-          const akq = A[k * n + q];
-          A[k * n + p] = c * akp - s * akq;
-          A[k * n + q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < n; k++) {
-          const apk = A[p * n + k];
-          const aqk = A[q * n + k];
-          A[p * n + k] = c * apk - s * aqk;
-          A[q * n + k] = s * apk + c * aqk;
-        }
+    d[i] = h;
+  }
+  for (let i = 0; i < n; i++) d[i] = a(i, i);
+  // Implicit QL with Wilkinson-style shifts on the tridiagonal (d, e).
+  for (let i = 1; i < n; i++) e[i - 1] = e[i];
+  if (n > 0) e[n - 1] = 0;
+  for (let l = 0; l < n; l++) {
+    for (let iter = 0; ; iter++) {
+      let m = l;
+      for (; m < n - 1; m++) {
+        const dd = Math.abs(d[m]) + Math.abs(d[m + 1]);
+        if (Math.abs(e[m]) <= Number.EPSILON * dd) break;
       }
+      if (m === l) break;
+      if (iter === 60) throw new Error('eigenvalues did not converge');
+      let g = (d[l + 1] - d[l]) / (2 * e[l]);
+      let r = Math.hypot(g, 1);
+      g = d[m] - d[l] + e[l] / (g + (g >= 0 ? r : -r));
+      let s = 1;
+      let c = 1;
+      let p = 0;
+      let i = m - 1;
+      for (; i >= l; i--) {
+        const f = s * e[i];
+        const b = c * e[i];
+        e[i + 1] = r = Math.hypot(f, g);
+        if (r === 0) {
+          d[i + 1] -= p;
+          e[m] = 0;
+          break;
+        }
+        s = f / r;
+        c = g / r;
+        g = d[i + 1] - p;
+        r = (d[i] - g) * s + 2 * c * b;
+        p = s * r;
+        d[i + 1] = g + p;
+        g = c * r - b;
+      }
+      if (r === 0 && i >= l) continue;
+      d[l] -= p;
+      e[l] = g;
+      e[m] = 0;
     }
   }
-  return Float64Array.from({ length: n }, (_, i) => A[i * n + i]);
+  return d;
 }
 
 /** Mean angle (radians) between successive steps h_{t+1} − h_t of the token trajectory. NaN for T < 3. */

@@ -47,7 +47,7 @@ test('linear CKA: 1 for itself, invariant to rotation and isotropic scaling, ~0 
   assert.ok(linearCka(K, centredGram(Z, d, rows)) < 0.1);
 });
 
-test('Jacobi eigenvalues match the characteristic polynomial of known matrices', () => {
+test('symmetric eigenvalues (Householder + QL) match the characteristic polynomial of known matrices', () => {
   // [[2,1],[1,2]] -> 1, 3;  [[4,1,0],[1,3,1],[0,1,2]] -> 3, 3 ± sqrt(3)
   const two = [...symmetricEigenvalues(Float64Array.from([2, 1, 1, 2]), 2)].sort((a, b) => a - b);
   near(two[0], 1, 1e-12);
