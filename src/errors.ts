@@ -7,10 +7,17 @@ export function isCancellation(e: unknown): boolean {
   return (e instanceof SidecarError && e.code === 'CANCELLED') || (e instanceof vscode.CancellationError);
 }
 
-/** Logs `e` and shows it as "layerlens: <what> failed: <message>" (nothing for cancellations). */
+/**
+ * Logs `e` and shows it as "layerlens: <what> failed: <message>". Nothing is shown for cancellations,
+ * nor for a sidecar stop (the stop itself is announced once, by the extension's stop listener).
+ */
 export function reportError(log: vscode.LogOutputChannel, what: string, e: unknown): void {
   if (isCancellation(e)) {
     log.info(`${what}: cancelled`);
+    return;
+  }
+  if (e instanceof SidecarError && e.code === 'SIDECAR_STOPPED') {
+    log.warn(`${what} failed: ${e.message}`);
     return;
   }
   const message = e instanceof Error ? e.message : String(e);

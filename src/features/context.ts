@@ -54,22 +54,24 @@ export class ShellContext implements FeatureContext, PanelServices, vscode.Dispo
 
   async withProgress<T>(title: string, fn: (opts: Required<RequestOptions>) => Promise<T>): Promise<T | undefined> {
     try {
-      return await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `layerlens: ${title}`, cancellable: true },
-        (progress, token) => {
-          let done = 0;
-          const onProgress = (p: ProgressParams) => {
-            const increment = p.fraction === undefined ? undefined : Math.max(0, (p.fraction - done) * 100);
-            if (p.fraction !== undefined) done = Math.max(done, p.fraction);
-            progress.report({ message: p.message, increment });
-          };
-          return fn({ token, onProgress });
-        },
-      );
+      return await this.progressNotification(title, fn);
     } catch (e) {
-      if (!isCancellation(e)) reportError(this.log, title, e);
+      reportError(this.log, title, e);
       return undefined;
     }
+  }
+
+  /** Runs `fn` under a cancellable progress notification that shows sidecar progress; rethrows failures. */
+  private progressNotification<T>(title: string, fn: (opts: Required<RequestOptions>) => Promise<T>): Thenable<T> {
+    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `layerlens: ${title}`, cancellable: true }, (progress, token) => {
+      let done = 0;
+      const onProgress = (p: ProgressParams) => {
+        const increment = p.fraction === undefined ? undefined : Math.max(0, (p.fraction - done) * 100);
+        if (p.fraction !== undefined) done = Math.max(done, p.fraction);
+        progress.report({ message: p.message, increment });
+      };
+      return fn({ token, onProgress });
+    });
   }
 
   ensureModel(): Promise<ModelInfo> {
@@ -128,19 +130,24 @@ export class ShellContext implements FeatureContext, PanelServices, vscode.Dispo
       return;
     }
     const handler = this.rerunHandlers.get(stored.kind);
-    const next = await this.withProgress(`Re-running ${stored.title}`, (opts) => {
-      const relay: Required<RequestOptions> = {
-        token: opts.token,
-        onProgress: (p) => {
-          opts.onProgress(p);
-          panel.post({ type: 'progress', fraction: p.fraction, message: p.message, partial: p.partial });
-        },
-      };
-      panel.post({ type: 'progress', fraction: 0, message: 'Re-running…' });
-      return handler ? handler(stored, prompt?.ref, relay) : this.defaultRerun(stored, prompt, relay);
-    });
-    if (!next) {
-      panel.post({ type: 'progress', fraction: 1, message: 'Re-run did not complete' });
+    const title = `Re-running ${stored.title}`;
+    let next: NewResult;
+    try {
+      next = await this.progressNotification(title, (opts) => {
+        const relay: Required<RequestOptions> = {
+          token: opts.token,
+          onProgress: (p) => {
+            opts.onProgress(p);
+            panel.post({ type: 'progress', fraction: p.fraction, message: p.message, partial: p.partial });
+          },
+        };
+        panel.post({ type: 'progress', fraction: 0, message: 'Re-running…' });
+        return handler ? handler(stored, prompt?.ref, relay) : this.defaultRerun(stored, prompt, relay);
+      });
+    } catch (e) {
+      if (isCancellation(e)) panel.post({ type: 'progress', fraction: 1, message: 'Re-run cancelled' });
+      else panel.post({ type: 'error', message: `Re-run failed: ${e instanceof Error ? e.message : String(e)}` });
+      reportError(this.log, title, e);
       return;
     }
     panel.setResult(await this.store.update(stored.id, { ...next, prompt: next.prompt ?? stored.prompt }));
@@ -152,7 +159,7 @@ export class ShellContext implements FeatureContext, PanelServices, vscode.Dispo
     if ('modelId' in params) params.modelId = model.id;
     if (prompt && typeof params.text === 'string') params.text = prompt.ref.text;
     const method = stored.request.method;
-    const result = await this.client.request(method, params as ParamsOf<typeof method>, opts);
+    const result = await this.request(method, params as ParamsOf<typeof method>, opts);
     let tokens = stored.tokens;
     if (prompt && typeof params.text === 'string') {
       const fromResult = (result as { tokens?: unknown } | undefined)?.tokens;
