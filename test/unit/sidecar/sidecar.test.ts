@@ -107,6 +107,15 @@ describe('sidecar', () => {
     });
   });
 
+  it('serves concurrent requests on one model, each with its own cache', async () => {
+    const runs = EXPECTED.cases.map((c) => s.request('model/generate', { modelId: model.id, text: c.prompt, maxNewTokens: 20 }));
+    const plan = { slots: [0, 1, 2, 3, 4].map((layer) => ({ layer })), exitAfter: 3 };
+    const staged = s.request('model/run', { modelId: model.id, text: expected.prompt, plan });
+    const results = await Promise.all(runs);
+    results.forEach((g, i) => assert.deepEqual(g.ids, EXPECTED.cases[i].greedy_new_token_ids, EXPECTED.cases[i].prompt));
+    assert.equal((await staged).next[0].id, lensAfterLayer3[0].id);
+  });
+
   it('stops generating at the end of the context window', async () => {
     const ids = [1, ...Array.from({ length: 507 }, (_, i) => expected.prompt_ids[1 + (i % 4)])];
     const g = await s.request('model/generate', { modelId: model.id, ids, maxNewTokens: 10 });
