@@ -86,6 +86,8 @@ export interface SkipSweepResult {
   /** Prompt tokens (first text). */
   tokens: TokenSpan[];
   texts: number;
+  /** The marked answer token's index in the prompt, when one was marked. */
+  answerIndex?: number;
   /** Positions scored for CE (sum over texts). */
   positions: number;
   baseCe: number;

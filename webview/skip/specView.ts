@@ -1,36 +1,9 @@
 // Self-speculative decoding tab: choose a drafting mode, run, and see the generated tokens coloured
 // by origin (accepted draft / verifier's own token), acceptance, costs and tokens/s vs plain greedy.
-import type { DraftMode, SelfSpecParams, SelfSpecResult } from '../../protocol';
+import type { SelfSpecResult } from '../../protocol';
+import { MODE_LABELS, specRequest, type ModeKind, type SpecForm } from './specForm';
 import { button, el, fmt, numberInput, select, table } from './dom';
 import type { Section, TabContext } from './view';
-
-type ModeKind = DraftMode['kind'];
-
-interface SpecForm {
-  kind: ModeKind;
-  exitLayer: number;
-  skip: string;
-  draftLength: number;
-  adaptive: boolean;
-  maxNewTokens: number;
-  temperature: number;
-}
-
-const MODE_LABELS: Record<ModeKind, string> = {
-  earlyExit: 'Early exit after block E (LayerSkip)',
-  skipSet: 'Skip a set of blocks (SWIFT)',
-  searchSkipSet: 'Search a skip set on this prompt (SWIFT)',
-  dynamicExit: 'Dynamic exit layer (DEL)',
-};
-
-/** The request for a form (exported for tests). */
-export function specRequest(f: SpecForm): Omit<SelfSpecParams, 'modelId'> {
-  const mode: DraftMode =
-    f.kind === 'earlyExit' ? { kind: 'earlyExit', exitLayer: f.exitLayer }
-    : f.kind === 'skipSet' ? { kind: 'skipSet', skip: f.skip.split(/[\s,]+/).filter(Boolean).map(Number) }
-    : { kind: f.kind };
-  return { mode, draftLength: f.adaptive ? 'adaptive' : f.draftLength, maxNewTokens: f.maxNewTokens, temperature: f.temperature };
-}
 
 export function renderSelfSpec(root: HTMLElement, ctx: TabContext): Section {
   const state = ctx.state as typeof ctx.state & { specForm?: SpecForm };

@@ -208,7 +208,7 @@ class SkipView implements ViewInstance {
     const summary = el('p', { class: 'll-skip-summary' },
       `${r.texts} text(s), ${r.positions} scored positions, base cross-entropy ${r.baseCe.toFixed(4)} nats. ` +
       `Sweep cost: ${r.forwardEquivalents.toFixed(2)} full forwards per text for ${r.entries.length} plans (prefix reuse), ${Math.round(full.elapsedMs)} ms.`);
-    root.append(el('div', { class: 'll-skip-controls' }, this.metricPicker(r)), summary);
+    root.append(el('div', { class: 'll-skip-controls' }, this.metricPicker(r)), summary, this.resweepControls(full));
     const charts = [new Chart(root, this.host, { label: 'Layer importance per block', exportName: 'skip-importance' })];
     charts[0].setOption(importanceOption(r, this.metric()));
     if (r.entries.some((e) => e.kind === 'repeat' || e.kind === 'span')) {
@@ -225,6 +225,34 @@ class SkipView implements ViewInstance {
       ],
       json: () => r,
     };
+  }
+
+  /** Mark an answer token and choose extra plans, then sweep again (the host replaces this result). */
+  private resweepControls(r: SkipSweepResult): HTMLElement {
+    const answer = el('select', { 'aria-label': 'Answer token' });
+    answer.append(el('option', { value: '' }, '(no answer token)'));
+    r.tokens.forEach((t, i) => {
+      if (i > 0) answer.append(el('option', { value: i, selected: i === r.answerIndex }, `${i}: ${t.text}`));
+    });
+    const repeats = el('input', { type: 'checkbox', checked: r.entries.some((e) => e.kind === 'repeat') });
+    const allSwaps = el('input', { type: 'checkbox', checked: r.entries.filter((e) => e.kind === 'swap').length > r.numLayers - 1 });
+    const spans = el('input', { type: 'text', value: [...new Set(r.entries.filter((e) => e.kind === 'span').map((e) => e.layers.length))].join(','), size: 6, 'aria-label': 'Span lengths to skip, comma separated' });
+    const status = el('span', { role: 'status' });
+    return el('div', { class: 'll-skip-controls' },
+      el('label', { class: 'll-skip-field' }, 'Answer token ', answer),
+      el('label', { class: 'll-skip-field' }, repeats, ' repeats'),
+      el('label', { class: 'll-skip-field' }, allSwaps, ' all swaps'),
+      el('label', { class: 'll-skip-field' }, 'spans ', spans),
+      button('Sweep again', () => {
+        status.textContent = 'Sweeping…';
+        const options = { repeats: repeats.checked, allSwaps: allSwaps.checked, spans: spans.value.split(/[\s,]+/).filter(Boolean).map(Number) };
+        this.host.request('sweep', { options, answerIndex: answer.value ? Number(answer.value) : undefined }).then(
+          () => (status.textContent = ''),
+          (e: Error) => (status.textContent = `Failed: ${e.message}`),
+        );
+      }, { secondary: true }),
+      status,
+    );
   }
 
   private swaps(root: HTMLElement, r: SkipSweepResult): Section {

@@ -142,6 +142,7 @@ export async function layerSweep(engine: Engine, input: SweepInput): Promise<Swe
   return {
     numLayers: L,
     texts: texts.length,
+    answerIndex,
     positions: cePositions,
     baseCe: cePositions > 0 ? baseCe / cePositions : NaN,
     entries: accs.map(entryOf),

@@ -52,6 +52,7 @@ test('skip/sweep scores every plan, marks the answer, streams partial entries', 
   const tokens = (await call('model/tokenize', { modelId, text })).tokens;
   const res = await call('skip/sweep', { modelId, text, answerIndex: tokens.length - 1, progressToken: 'sweep-1' });
   assert.equal(res.analysis, 'sweep');
+  assert.equal(res.answerIndex, tokens.length - 1);
   assert.deepEqual(res.tokens, tokens);
   assert.equal(res.entries.length, 5 + 10 + 4);
   for (const e of res.entries) {

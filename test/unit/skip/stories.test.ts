@@ -2,6 +2,7 @@
 // its tokenizer) and tiny random fixtures in other graph forms, against full recomputation, models
 // built without a block, and plain greedy decoding.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { createEngine } from '../../../native/engine/index';
@@ -16,6 +17,8 @@ import type { DraftMode } from '../../../protocol/skip';
 import { greedyNoCache, reference, top } from './reference';
 
 const STORIES = path.resolve(__dirname, '../../../../shared/models/stories260K');
+const DEMO = path.resolve(__dirname, '../../../demo/model');
+const hasDemo = existsSync(path.join(DEMO, 'onnx/model.onnx')) && existsSync(path.join(DEMO, 'config.json'));
 let model: LoadedModel;
 let ids: number[];
 
@@ -114,4 +117,33 @@ test('stories260K early exit: a token exiting at block e predicts what the plan 
   });
   // Exiting later never uses fewer blocks on average as the threshold rises.
   for (let i = 1; i < rule.curve.length; i++) assert.ok(rule.curve[i].avgLayers >= rule.curve[i - 1].avgLayers - 1e-12);
+});
+
+test('demo model: self-speculative decoding equals greedy in every drafting mode, sweep equals recomputation', { skip: !hasDemo && 'the demo model is not built' }, async () => {
+  const demo = await loadModel(DEMO, { id: 'demo', provider: 'cpu' });
+  try {
+    const engine = demo.engine;
+    const L = engine.layerMap.numLayers;
+    const prompt = demo.encode({ text: 'Once upon a time, there was a little boy named Tim. He had a white bag. What colour was the bag? It was' }).ids;
+    const greedy = (await decode(engine, prompt, { maxNewTokens: 16 })).ids;
+    let rejected = 0;
+    for (let E = 0; E < L - 1; E++) {
+      const run = await speculativeDecode(engine, prompt, fixedPolicy(earlyExitPlan(L, E), 'adaptive'), { maxNewTokens: 16 });
+      assert.deepEqual(run.ids, greedy, `exit after ${E}`);
+      rejected += run.stats.drafted - run.stats.accepted;
+    }
+    assert.ok(rejected > 0);
+    for (const mode of [{ kind: 'skipSet', skip: [1] }, { kind: 'dynamicExit' }, { kind: 'searchSkipSet' }] as DraftMode[]) {
+      const res = await selfSpeculative(engine, { prompt, mode, maxNewTokens: 8, draftLength: 3 });
+      assert.equal(res.equalsGreedy, true, mode.kind);
+    }
+    const res = await layerSweep(engine, { texts: [prompt], options: { sublayers: false } });
+    const base = (await engine.forward(prompt)).logits!;
+    for (const e of res.entries) {
+      const ref = await reference(engine, prompt, { plan: e.plan }, base);
+      assert.ok(Math.abs(e.kl - ref.kl) < 1e-3 && Math.abs(e.ce - ref.ce) < 1e-3, e.label);
+    }
+  } finally {
+    await demo.dispose();
+  }
 });
