@@ -71,7 +71,7 @@ async function fittingBench(): Promise<void> {
   const t = performance.now();
   const out = await fitInWorker({ cacheDir: cache.dir, classes: 2, y, yControl, folds: 5, seed: 1 });
   const s = (performance.now() - t) / 1000;
-  console.log(`\nProbe fitting, ${n} examples x hidden ${d}, 5-fold CV + inner 3-fold lambda (4 values) + mass-mean + control + final fit, in the worker:`);
+  console.log(`\nProbe fitting, ${n} examples x hidden ${d}, 5-fold CV + inner 3-fold lambda (3 values) + mass-mean + control + final fit, in the worker:`);
   console.log(`  ${sets} feature sets: ${s.toFixed(1)} s (${(s / sets).toFixed(1)} s per set)${full ? '' : `; 9 sets extrapolated: ${((9 * s) / sets).toFixed(0)} s (run with --full to measure)`}`);
   console.log(`  accuracy per set: ${out.layers.map((l) => l.accuracy.mean.toFixed(3)).join(' ')}`);
 }
