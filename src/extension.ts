@@ -36,7 +36,8 @@ export async function activate(extension: vscode.ExtensionContext): Promise<Laye
       env: { ELECTRON_RUN_AS_NODE: '1' },
       cwd: extension.extensionUri.fsPath,
     },
-    { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m), trace: (m) => log.debug(m) },
+    // The sidecar's stderr at info level: a crash's stack trace must show in the default log view.
+    { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m), trace: (m) => log.info(m) },
   );
   const sidecar = client;
   subs.push(

@@ -50,13 +50,18 @@ export class PanelManager implements vscode.Disposable {
     return [...this.panels];
   }
 
-  /** Shows a result: reveals its panel, or reuses the panel of the same kind and prompt, or opens one. */
+  /**
+   * Shows a result: reveals its panel, or reuses the panel of the same analysis (kind and sidecar
+   * method) of the same prompt, or opens a new one.
+   */
   show(stored: StoredResult): ResultPanel {
-    const existing =
-      this.open.find((p) => p.stored.id === stored.id) ??
-      this.open.find(
-        (p) => p.kind === stored.kind && !!stored.prompt && p.stored.prompt?.uri === stored.prompt.uri && p.stored.prompt.startOffset === stored.prompt.startOffset,
-      );
+    const sameAnalysis = (p: ResultPanel) =>
+      p.kind === stored.kind &&
+      p.stored.request.method === stored.request.method &&
+      !!stored.prompt &&
+      p.stored.prompt?.uri === stored.prompt.uri &&
+      p.stored.prompt.startOffset === stored.prompt.startOffset;
+    const existing = this.open.find((p) => p.stored.id === stored.id) ?? this.open.find(sameAnalysis);
     if (existing) {
       existing.setResult(stored);
       existing.reveal();
