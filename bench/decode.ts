@@ -2,10 +2,11 @@
 // target log-prob and rank) on a 128-token prompt, timed against floors measured in the same run:
 //   floor = one plain forward (the monolithic model) + one [(L+1)·T x d]·[d x V] matmul in onnxruntime
 // and against one plain forward alone. Models: stories260K (real) and a generated Llama of realistic
-// width (hidden 512, 8 layers, vocab 8192). Then the per-layer lens table (logit vs linear shortcut vs
-// tuned: held-out KL and top-1 agreement) on stories260K with the demo corpus.
+// width (hidden 512, 8 layers, vocab 8192), plus the demo model once it is built. Then the per-layer
+// lens table (logit vs linear shortcut vs tuned: held-out KL and top-1 agreement) on the demo model
+// (stories260K until it is built) with the demo corpus.
 // Run: node --import tsx bench/decode.ts
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -21,6 +22,7 @@ import { loadModel } from '../native/model/load';
 
 const ROOT = path.resolve(__dirname, '..');
 const STORIES = path.resolve(ROOT, '../shared/models/stories260K');
+const DEMO = path.join(ROOT, 'demo/model');
 const T = 128;
 const REPS = 5;
 
@@ -57,6 +59,10 @@ async function timeLens(name: string, engine: Engine, ids: number[]): Promise<Re
   const targets = nextTokenTargets(ids);
   const lens = async () => lensGrid(engine, await collectStates(engine, ids), { targets, k: 5 });
   const plain = () => engine.forwardMonolithic(ids);
+  const states = await collectStates(engine, ids);
+  const collect = () => collectStates(engine, ids);
+  const head = () => lensGrid(engine, states, { targets, k: 5 });
+  const matmul = () => mm.run({ x: f32(rows, [(L + 1) * ids.length, d]) });
   const floor = async () => {
     await engine.forwardMonolithic(ids);
     await mm.run({ x: f32(rows, [(L + 1) * ids.length, d]) });
@@ -65,10 +71,14 @@ async function timeLens(name: string, engine: Engine, ids: number[]): Promise<Re
   const lensMs: number[] = [];
   const floorMs: number[] = [];
   const plainMs: number[] = [];
+  const parts = { collect: [] as number[], head: [] as number[], matmul: [] as number[] };
   for (let round = 0; round < 3; round++) {
     lensMs.push(await median(lens));
     floorMs.push(await median(floor));
     plainMs.push(await median(plain));
+    parts.collect.push(await median(collect));
+    parts.head.push(await median(head));
+    parts.matmul.push(await median(matmul));
   }
   const best = (xs: number[]) => Math.min(...xs);
   await mm.release();
@@ -80,16 +90,23 @@ async function timeLens(name: string, engine: Engine, ids: number[]): Promise<Re
     'plain forward ms': +best(plainMs).toFixed(1),
     'lens / floor': +(best(lensMs) / best(floorMs)).toFixed(2),
     'lens / forward': +(best(lensMs) / best(plainMs)).toFixed(2),
+    'states (taps) ms': +best(parts.collect).toFixed(1),
+    'lens head ms': +best(parts.head).toFixed(1),
+    'matmul alone ms': +best(parts.matmul).toFixed(1),
   };
 }
 
 async function main(): Promise<void> {
   console.log(`machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model}), load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}, node ${process.version}, onnxruntime-node ${ort.env.versions.common}`);
-  const stories = await loadModel(STORIES, { id: 'stories', provider: 'cpu' });
   const corpus = parseCorpusFile('heldout.jsonl', readFileSync(path.join(ROOT, 'demo/data/heldout.jsonl'), 'utf8'));
-  const longIds = stories.encode({ text: corpus.slice(0, 3).join(' ') }).ids.slice(0, T);
-  const rowsOut = [await timeLens('stories260K', stories.engine, longIds)];
-
+  const stories = await loadModel(STORIES, { id: 'stories', provider: 'cpu' });
+  const demo = existsSync(path.join(DEMO, 'onnx/model.onnx')) ? await loadModel(DEMO, { id: 'demo', provider: 'cpu' }) : undefined;
+  const rowsOut = [];
+  for (const [name, m] of [['stories260K', stories], ['demo model', demo]] as const) {
+    if (!m) continue;
+    const ids = m.tokenizer.encode(corpus.slice(0, 6).join(' ')).ids.slice(0, T);
+    rowsOut.push(await timeLens(name, m.engine, ids));
+  }
   const realistic = await createEngine({ model: buildFixture({ form: 'pytorch', ...REALISTIC, kvCache: false }), baseDir: os.tmpdir() }, { provider: 'cpu' });
   const randomIds = Array.from({ length: T }, (_, i) => (i * 7919 + 13) % 8192);
   rowsOut.push(await timeLens('generated pytorch Llama (hidden 512, 8 layers, vocab 8192)', realistic, randomIds));
@@ -97,15 +114,17 @@ async function main(): Promise<void> {
   console.table(rowsOut);
 
   // Per-layer lens table on held-out stories.
-  const texts = corpus.slice(0, 60).map((text) => stories.encode({ text }).ids.slice(0, 96));
+  const small = demo ?? stories;
+  const smallName = demo ? 'demo model' : 'stories260K';
+  const texts = corpus.slice(0, 60).map((text) => small.encode({ text }).ids.slice(0, 96));
   const t0 = performance.now();
-  const shortcut = await fitLens(stories.engine, texts, { kind: 'shortcut' });
+  const shortcut = await fitLens(small.engine, texts, { kind: 'shortcut' });
   const t1 = performance.now();
-  const tuned = await fitLens(stories.engine, texts, { kind: 'tuned', steps: 300, learningRate: 3e-3 });
+  const tuned = await fitLens(small.engine, texts, { kind: 'tuned', steps: 300, learningRate: 3e-3 });
   const t2 = performance.now();
   const heldOut = texts.filter((_, i) => i % 5 === 4);
-  const [logitEval, shortcutEval, tunedEval] = await evaluateLenses(stories.engine, heldOut, [undefined, shortcut.lens, tuned.lens]);
-  console.log(`stories260K: ${shortcut.trainTokens} train / ${shortcut.heldOutTokens} held-out tokens; shortcut fit ${(t1 - t0).toFixed(0)} ms, tuned fit (300 Adam steps) ${(t2 - t1).toFixed(0)} ms`);
+  const [logitEval, shortcutEval, tunedEval] = await evaluateLenses(small.engine, heldOut, [undefined, shortcut.lens, tuned.lens]);
+  console.log(`${smallName}: ${shortcut.trainTokens} train / ${shortcut.heldOutTokens} held-out tokens; shortcut fit ${(t1 - t0).toFixed(0)} ms, tuned fit (300 Adam steps) ${(t2 - t1).toFixed(0)} ms`);
   console.table(
     logitEval.layers.map((l, i) => ({
       layer: i === 0 ? 'embed' : `block ${i - 1}`,
@@ -119,6 +138,7 @@ async function main(): Promise<void> {
     })),
   );
   await stories.dispose();
+  await demo?.dispose();
 }
 
 void main();

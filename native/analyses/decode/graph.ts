@@ -3,6 +3,7 @@
 // and neuron-projection graphs with it, so big matmuls and vocab-sized reductions run inside ORT.
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
+import { sessionOptions } from '../../engine/session';
 
 const { onnx } = onnxProto;
 
@@ -112,9 +113,9 @@ function isFloatAttr(name: string): boolean {
   return name === 'epsilon' || name === 'alpha' || name === 'beta';
 }
 
-/** Opens an ORT CPU session on built model bytes, with all graph optimisations. */
+/** Opens an ORT CPU session on built model bytes with the engine's session options (threads, no spinning). */
 export function openSession(bytes: Uint8Array): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', executionProviders: ['cpu'] });
+  return ort.InferenceSession.create(bytes, sessionOptions('cpu'));
 }
 
 /** A float32 ORT tensor viewing `data` (no copy). */
