@@ -2,10 +2,11 @@
 // expected.json (an independent numpy implementation), plans, errors, progress, cancellation, shutdown.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import type { ModelInfo } from '../../../protocol';
-import { EXPECTED, GQA, STORIES } from '../model/helpers';
+import { EXPECTED, GQA, STORIES, modelDir, storiesSideFiles } from '../model/helpers';
 import { errorOf, startSidecar, type TestSidecar } from './client';
 
 const expected = EXPECTED.cases[0];
@@ -121,6 +122,20 @@ describe('sidecar', () => {
     const g = await s.request('model/generate', { modelId: model.id, ids, maxNewTokens: 10 });
     assert.equal(g.stop, 'context');
     assert.equal(g.ids.length, 512 - ids.length);
+  });
+
+  it('stops generating at an end-of-sequence token from generation_config.json', async () => {
+    // a copy of stories260K whose eos is the reference's second greedy token
+    const eos = expected.greedy_new_token_ids[1];
+    const dir = modelDir({ ...storiesSideFiles(), 'generation_config.json': JSON.stringify({ bos_token_id: 1, eos_token_id: [2, eos] }), 'onnx/model.onnx': { link: path.join(STORIES, 'onnx/model.onnx') } });
+    const m = await s.request('model/load', { path: dir, provider: 'cpu' });
+    try {
+      const g = await s.request('model/generate', { modelId: m.id, text: expected.prompt, maxNewTokens: 20 });
+      assert.deepEqual(g.ids, expected.greedy_new_token_ids.slice(0, 2));
+      assert.equal(g.stop, 'eos');
+    } finally {
+      await s.request('model/unload', { modelId: m.id });
+    }
   });
 
   it('samples reproducibly with a seed', async () => {
