@@ -5,7 +5,8 @@
 //   2. probe fitting (5-fold CV, inner 3-fold lambda choice, mass-mean, control task, final probe) for
 //      5,000 examples x hidden 512 x 9 feature sets of synthetic features, in the fitting worker. Without
 //      --full only 3 feature sets are fit and the 9-set time is extrapolated (stated in the output).
-// Models: stories260K (real weights) and the realistic-width random fixture (hidden 512, 8 blocks).
+// Models: stories260K (real weights; 256 texts of demo/data/probe-gender.csv) and the realistic-width
+// random fixture (hidden 512, 8 blocks; 64 random sequences of 16-32 tokens). Batches of 8.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,7 +23,7 @@ import { loadModel } from '../native/model/load';
 
 const STORIES = path.resolve(__dirname, '../../shared/models/stories260K');
 const GENDER = path.resolve(__dirname, '../demo/data/probe-gender.csv');
-const EXAMPLES = 48;
+const EXAMPLES = 256;
 const BATCH = 8;
 const full = process.argv.includes('--full');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -86,7 +87,7 @@ async function main(): Promise<void> {
   await stories.dispose();
   const realistic = await createEngine({ model: buildFixture({ form: 'pytorch', seed: 1, ...REALISTIC }), baseDir: '.' }, { provider: 'cpu' });
   const r = rng(11);
-  await extractionBench('realistic fixture', realistic, Array.from({ length: EXAMPLES }, () => Array.from({ length: 16 + Math.floor(r() * 17) }, () => 1 + Math.floor(r() * 8000))));
+  await extractionBench('realistic fixture', realistic, Array.from({ length: EXAMPLES / 4 }, () => Array.from({ length: 16 + Math.floor(r() * 17) }, () => 1 + Math.floor(r() * 8000))));
   await realistic.dispose();
   await fittingBench();
   rmSync(tmp, { recursive: true, force: true });

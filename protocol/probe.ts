@@ -87,7 +87,7 @@ export interface ProbeLayerResult {
 
 /** Per-layer representation metrics of the data set's token states. */
 export interface RepresentationMetrics {
-  /** Matrix-based (von Neumann) entropy of each prompt's token Gram matrix, normalised to [0, 1] by log T; mean over prompts. */
+  /** Matrix-based (von Neumann) entropy of each prompt's token Gram matrix, normalised to [0, 1] by log T; mean over (up to about 128 evenly strided) prompts. */
   promptEntropy: number[];
   /** Mean turning angle (radians) of the token trajectory h_t → h_{t+1}; mean over prompts. */
   curvature: number[];

@@ -6,7 +6,7 @@
 import type { ProbeCacheDtype, ProbePooling, TapName, TokenSpan } from '../../../protocol';
 import type { Engine, Mat } from '../../engine/api';
 import { FeatureCache, type CacheKey } from './cache';
-import { curvature, promptEntropy } from './repmetrics';
+import { curvature, inEntropySample, promptEntropy } from './repmetrics';
 import { gaussian, rng } from './stats';
 
 /** One example as token ids; `span` is the token range [start, end) pooled by 'span'. */
@@ -40,7 +40,7 @@ export interface Extraction {
   ms: number;
   /** Examples per second over the chunks computed in this call (0 when all were cached). */
   examplesPerSecond: number;
-  /** Mean over examples, per layer (NaN-free: examples too short for a metric are left out). */
+  /** Mean over examples (prompt entropy: over the ENTROPY_SAMPLE sample), per layer; examples too short for a metric are left out. */
   promptEntropy: number[];
   curvature: number[];
 }
@@ -150,7 +150,7 @@ export async function extractFeatures(source: ActivationSource, examples: Tokeni
             if (!m) throw new Error(`the engine returned no ${tap} tap`);
             poolRows(m, opts.pooling, batch[k].span, pooled);
             features[l].set(pooled, row * d);
-            const h = promptEntropy(m.data, m.rows, d);
+            const h = inEntropySample(b + k, examples.length) ? promptEntropy(m.data, m.rows, d) : NaN;
             if (!Number.isNaN(h)) (rec.entropySum[l] += h), rec.entropyCount[l]++;
             const cv = curvature(m.data, m.rows, d);
             if (!Number.isNaN(cv)) (rec.curvSum[l] += cv), rec.curvCount[l]++;

@@ -5,6 +5,14 @@
 /** Longest token window the entropy is computed on (the last tokens), to bound the eigen-solve. */
 export const ENTROPY_MAX_TOKENS = 128;
 
+/** About this many examples (evenly strided through the data set) get a prompt entropy: it is a mean. */
+export const ENTROPY_SAMPLE = 128;
+
+/** Whether example `index` of `count` is in the prompt-entropy sample. */
+export function inEntropySample(index: number, count: number): boolean {
+  return index % Math.max(1, Math.ceil(count / ENTROPY_SAMPLE)) === 0;
+}
+
 /**
  * Von Neumann entropy of the trace-normalised Gram matrix of token states H [T, d] (row-major),
  * divided by log T, so 0 = one direction, 1 = T equally strong orthogonal directions. NaN for T < 2.
