@@ -61,10 +61,12 @@ export class ModelService implements vscode.Disposable {
   async load(path: string): Promise<ModelInfo> {
     assertTrusted();
     const provider = settings().executionProvider;
-    const info = await vscode.window.withProgress(
+    const loaded = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `layerlens: loading ${path}` },
       () => this.client.request('model/load', { path, provider }),
     );
+    // The bundled model's folder is just "model": name it for the status bar, views and results.
+    const info = path === this.demoModelPath() ? { ...loaded, name: 'demo model' } : loaded;
     this.loaded = info;
     this.loadedGeneration = this.client.generation;
     this.lastPath = path;
