@@ -1,8 +1,11 @@
 // The layer-wise engine: runs the stages of a partitioned model under an ExecutionPlan.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { identityPlan, type ExecutionPlan, type LayerMap, type PlanPatch, type PlanSlot, type TapName } from '../../protocol';
 import { ModelError } from '../onnx/errors';
-import { encodeModel, type ModelProto, type TensorProto } from '../onnx/model';
+import { inlineExternalData, saveModel, type ModelProto, type TensorProto } from '../onnx/model';
 import { DT, ortTypeOf, tensorToFloat32 } from '../onnx/tensor';
 import type { GraphMapping } from '../graph/map';
 import type { Partition, StageSpec } from '../graph/partition';
@@ -118,25 +121,50 @@ export class LayeredEngine implements Engine {
   }
 
   /** Create one session per stage (sequentially, releasing each stage's model bytes as it goes). */
-  static async create({ mapping, ...parts }: EngineParts, partition: Partition): Promise<LayeredEngine> {
+  /**
+   * Create one session per stage. With `externalDir`, external-data weights are read just before their
+   * stage is encoded; with `releaseWeights`, an initializer's bytes are dropped once the last stage
+   * using it has its session. Together they keep at most about one stage's weights on the JS side.
+   */
+  static async create({ mapping, ...parts }: EngineParts, partition: Partition, opts: { releaseWeights?: boolean; externalDir?: string } = {}): Promise<LayeredEngine> {
+    const uses = new Map<string, number>();
+    const stageInits = (spec: StageSpec) => spec.model.graph?.initializer ?? [];
+    for (const spec of [partition.prelude, ...partition.sublayers, partition.head]) for (const t of stageInits(spec)) uses.set(t.name!, (uses.get(t.name!) ?? 0) + 1);
+    // Stages are written to a temporary folder with their weights as external data and loaded from
+    // there: onnxruntime then maps the weights instead of keeping a parsed copy of the model bytes.
+    const stageDir = fs.mkdtempSync(path.join(os.tmpdir(), 'layerlens-stages-'));
     const make = async (spec: StageSpec): Promise<Stage> => {
-      const bytes = encodeModel(spec.model);
+      if (opts.externalDir) inlineExternalData(spec.model, opts.externalDir, [...stageInits(spec)]);
+      const file = path.join(stageDir, 'stage.onnx');
+      saveModel(spec.model, file, { externalData: 'stage.onnx_data' });
+      if (opts.releaseWeights) {
+        for (const t of stageInits(spec)) {
+          const left = uses.get(t.name!)! - 1;
+          uses.set(t.name!, left);
+          if (left === 0) t.rawData = new Uint8Array(0);
+        }
+      }
       const { model: _dropped, ...rest } = spec;
-      let session: ort.InferenceSession;
       try {
-        session = await parts.factory.create(bytes);
+        return { spec: rest, session: await parts.factory.create(file) };
       } catch (e) {
         throw new ModelError('UNSUPPORTED_ARCHITECTURE', `stage ${spec.name} does not load in onnxruntime: ${(e as Error).message.split('\n')[0]}`);
+      } finally {
+        removeQuietly(path.join(stageDir, 'stage.onnx'));
+        removeQuietly(path.join(stageDir, 'stage.onnx_data'));
       }
-      return { spec: rest, session };
     };
-    const prelude = await make(partition.prelude);
-    const layers: { attn?: Stage; mlp?: Stage; block?: Stage }[] = mapping.layerMap.blocks.map(() => ({}));
-    for (const s of partition.sublayers) {
-      layers[s.layer!][s.kind as 'attn' | 'mlp' | 'block'] = await make(s);
+    try {
+      const prelude = await make(partition.prelude);
+      const layers: { attn?: Stage; mlp?: Stage; block?: Stage }[] = mapping.layerMap.blocks.map(() => ({}));
+      for (const s of partition.sublayers) {
+        layers[s.layer!][s.kind as 'attn' | 'mlp' | 'block'] = await make(s);
+      }
+      const head = await make(partition.head);
+      return new LayeredEngine(parts, mapping, prelude, layers, head, partition.sharedInitializers);
+    } finally {
+      removeQuietly(stageDir);
     }
-    const head = await make(partition.head);
-    return new LayeredEngine(parts, mapping, prelude, layers, head, partition.sharedInitializers);
   }
 
   // ---------------------------------------------------------------- inputs
@@ -501,6 +529,15 @@ export class LayeredEngine implements Engine {
     await this.releaseMonolithic();
     this.disposed = true;
     for (const s of [this.prelude, ...this.layers.flatMap((l) => [l.attn, l.mlp, l.block]), this.headStage]) if (s) await s.session.release();
+  }
+}
+
+/** Remove a file or folder; where the OS keeps a loaded file locked (Windows), leave it to the temp cleaner. */
+function removeQuietly(p: string): void {
+  try {
+    fs.rmSync(p, { recursive: true, force: true });
+  } catch {
+    // still mapped by onnxruntime
   }
 }
 

@@ -35,22 +35,24 @@ export function mapModel(model: ModelProto): { layerMap: LayerMap; canonical: Mo
  * UNSUPPORTED_ARCHITECTURE) on bad input. An in-memory model gets its external data inlined in place.
  */
 export async function createEngine(src: ModelSource, opts: EngineOptions = {}): Promise<LayeredEngine> {
-  let model: ModelProto | undefined;
+  let model: ModelProto;
   let file: string | undefined;
   if ('path' in src) {
     file = path.resolve(src.path);
-    model = loadModel(file);
+    // external weights are read stage by stage while the sessions are created
+    model = loadModel(file, { deferExternalData: true });
   } else {
     model = src.model;
     inlineExternalData(model, src.baseDir);
   }
   const mapping = mapGraph(model);
   const parts = partition(mapping);
-  const factory = await sessionFactory(opts.provider ?? 'cpu', encodeModel(parts.head.model), opts.threads);
+  const factory = await sessionFactory(opts.provider ?? 'cpu', opts.threads);
+  if (file) {
+    // the model read here is ours: its weight bytes are released stage by stage, re-read on demand
+    const f = file;
+    return LayeredEngine.create({ mapping, factory, monolithic: f, weights: () => loadModel(f) }, parts, { releaseWeights: true, externalDir: path.dirname(f) });
+  }
   const keep = model;
-  // With a file, weights are re-read on demand so that the decoded model can be dropped after loading.
-  const weights = file ? () => loadModel(file!) : () => keep;
-  const monolithic = file ?? (() => encodeModel(keep));
-  if (file) model = undefined;
-  return LayeredEngine.create({ mapping, factory, monolithic, weights }, parts);
+  return LayeredEngine.create({ mapping, factory, monolithic: () => encodeModel(keep), weights: () => keep }, parts);
 }

@@ -1,6 +1,8 @@
 // onnxruntime session creation with execution-provider selection and CPU fallback.
 import os from 'node:os';
 import * as ort from 'onnxruntime-node';
+import { encodeModel } from '../onnx/model';
+import { DT } from '../onnx/tensor';
 
 /** Intra-op threads per session: min(4, CPU count). */
 export function defaultThreads(): number {
@@ -25,17 +27,29 @@ export function sessionOptions(provider: ProviderName, threads = defaultThreads(
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
+    enableCpuMemArena: false,
     // many small sessions run one after another: spinning worker threads would steal the CPU from the next stage
     extra: { session: { intra_op: { allow_spinning: '0' } } },
   };
 }
 
+/** A one-node float model (MatMul) to find out whether a provider can create a session at all. */
+function probeModel(): Uint8Array {
+  const info = (name: string) => ({ name, type: { tensorType: { elemType: DT.FLOAT, shape: { dim: [{ dimValue: 2 }, { dimValue: 2 }] } } } });
+  return encodeModel({
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 14 }],
+    graph: { name: 'probe', node: [{ opType: 'MatMul', input: ['x', 'x'], output: ['y'] }], input: [info('x')], output: [info('y')] },
+  });
+}
+
 /**
- * Pick a provider by creating `probe` with it: 'auto' tries cuda, then webgpu, then cpu; an explicit
+ * Pick a provider by creating a probe session with it: 'auto' tries cuda, then webgpu, then cpu; an explicit
  * non-CPU provider that fails falls back to CPU. The note says why.
  */
-export async function sessionFactory(request: ProviderRequest, probe: Uint8Array, threads?: number): Promise<SessionFactory> {
+export async function sessionFactory(request: ProviderRequest, threads?: number): Promise<SessionFactory> {
   const n = threads ?? defaultThreads();
+  const probe = probeModel();
   const tries: ProviderName[] = request === 'auto' ? ['cuda', 'webgpu'] : request === 'cpu' ? [] : [request];
   const notes: string[] = [];
   for (const p of tries) {

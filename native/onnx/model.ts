@@ -31,10 +31,11 @@ export function decodeModel(bytes: Uint8Array, what = 'model'): ModelProto {
 }
 
 /**
- * Read a model file and inline every external-data initializer (location relative to the model's folder).
- * Locations outside that folder are refused.
+ * Read a model file. External-data references (location relative to the model's folder) are checked
+ * (inside the folder, file present and long enough); with `deferExternalData` they are left as
+ * references to inline later with `inlineExternalData`, otherwise their bytes are read now.
  */
-export function loadModel(file: string): ModelProto {
+export function loadModel(file: string, opts: { deferExternalData?: boolean } = {}): ModelProto {
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(file);
@@ -42,7 +43,9 @@ export function loadModel(file: string): ModelProto {
     throw new ModelError('NOT_ONNX', `cannot read ${file}: ${(e as Error).message}`);
   }
   const model = decodeModel(bytes, file);
-  inlineExternalData(model, path.dirname(path.resolve(file)));
+  const dir = path.dirname(path.resolve(file));
+  const refs = externalRefs(model, dir);
+  if (!opts.deferExternalData) readExternal(refs);
   return model;
 }
 
@@ -73,36 +76,102 @@ export function resolveExternalLocation(baseDir: string, location: string): stri
   return full;
 }
 
-/** Replace external-data references of a model's initializers by their bytes (read from files in baseDir). */
-export function inlineExternalData(model: ModelProto, baseDir: string): void {
-  const files = new Map<string, Buffer>();
+interface ExternalRef {
+  tensor: TensorProto;
+  file: string;
+  offset: number;
+  length: number;
+}
+
+/** The external-data references of a model's tensors, validated against the files in baseDir. */
+function externalRefs(model: ModelProto, baseDir: string): ExternalRef[] {
+  return externalTensors(model).map((t) => externalRef(t, baseDir));
+}
+
+function externalTensors(model: ModelProto): TensorProto[] {
   const tensors = [...(model.graph?.initializer ?? [])];
-  for (const n of model.graph?.node ?? []) {
-    for (const a of n.attribute ?? []) if (a.t) tensors.push(a.t);
+  for (const n of model.graph?.node ?? []) for (const a of n.attribute ?? []) if (a.t) tensors.push(a.t);
+  return tensors.filter((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL);
+}
+
+function externalRef(t: TensorProto, baseDir: string): ExternalRef {
+  const location = externalField(t, 'location');
+  if (!location) throw new ModelError('MISSING_EXTERNAL_DATA', `initializer ${t.name} has external data without a location`);
+  const file = resolveExternalLocation(baseDir, location);
+  if (!fs.existsSync(file)) {
+    throw new ModelError('MISSING_EXTERNAL_DATA', `external data file "${location}" (needed by initializer ${t.name}) is missing next to the model`);
   }
-  for (const t of tensors) {
-    if (t.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL) continue;
-    const location = externalField(t, 'location');
-    if (!location) throw new ModelError('MISSING_EXTERNAL_DATA', `initializer ${t.name} has external data without a location`);
-    const full = resolveExternalLocation(baseDir, location);
-    let data = files.get(full);
-    if (!data) {
-      if (!fs.existsSync(full)) {
-        throw new ModelError('MISSING_EXTERNAL_DATA', `external data file "${location}" (needed by initializer ${t.name}) is missing next to the model`);
-      }
-      data = fs.readFileSync(full);
-      files.set(full, data);
-    }
-    const offset = Number(externalField(t, 'offset') ?? 0);
-    const length = externalField(t, 'length');
-    const end = length !== undefined ? offset + Number(length) : data.length;
-    if (end > data.length) {
-      throw new ModelError('TRUNCATED_MODEL', `external data file "${location}" is too short for initializer ${t.name} (needs ${end} bytes, has ${data.length})`);
-    }
-    t.rawData = data.subarray(offset, end);
-    t.dataLocation = onnx.TensorProto.DataLocation.DEFAULT;
-    t.externalData = [];
+  const size = fs.statSync(file).size;
+  const offset = Number(externalField(t, 'offset') ?? 0);
+  const length = externalField(t, 'length') !== undefined ? Number(externalField(t, 'length')) : size - offset;
+  if (offset + length > size) {
+    throw new ModelError('TRUNCATED_MODEL', `external data file "${location}" is too short for initializer ${t.name} (needs ${offset + length} bytes, has ${size})`);
   }
+  return { tensor: t, file, offset, length };
+}
+
+/** Read referenced bytes into each tensor (one buffer per tensor, so they can be released one by one). */
+function readExternal(refs: ExternalRef[]): void {
+  const fds = new Map<string, number>();
+  try {
+    for (const r of refs) {
+      let fd = fds.get(r.file);
+      if (fd === undefined) fds.set(r.file, (fd = fs.openSync(r.file, 'r')));
+      const buf = Buffer.allocUnsafe(r.length);
+      fs.readSync(fd, buf, 0, r.length, r.offset);
+      r.tensor.rawData = buf;
+      r.tensor.dataLocation = onnx.TensorProto.DataLocation.DEFAULT;
+      r.tensor.externalData = [];
+    }
+  } finally {
+    for (const fd of fds.values()) fs.closeSync(fd);
+  }
+}
+
+/**
+ * Replace external-data references by their bytes (files in baseDir): of the whole model, or only of
+ * the given tensors. Locations outside baseDir are refused.
+ */
+export function inlineExternalData(model: ModelProto, baseDir: string, only?: TensorProto[]): void {
+  const tensors = only ? only.filter((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) : externalTensors(model);
+  readExternal(tensors.map((t) => externalRef(t, baseDir)));
+}
+
+/**
+ * Write a model to `file`. With `externalData` (a file name next to it), tensors of 1 KiB or more go
+ * to that file and are referenced from the model, as exporters do; the model object is not changed.
+ */
+export function saveModel(model: ModelProto, file: string, opts: { externalData?: string } = {}): void {
+  if (!opts.externalData) {
+    fs.writeFileSync(file, encodeModel(model));
+    return;
+  }
+  const location = opts.externalData;
+  const fd = fs.openSync(resolveExternalLocation(path.dirname(file), location), 'w');
+  let offset = 0;
+  let initializer: TensorProto[];
+  try {
+    initializer = (model.graph?.initializer ?? []).map((t) => {
+      const raw = t.rawData;
+      if (!raw || raw.length < 1024) return t;
+      fs.writeSync(fd, raw);
+      const ref = onnx.TensorProto.create({
+        ...t,
+        rawData: new Uint8Array(0),
+        dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+        externalData: [
+          { key: 'location', value: location },
+          { key: 'offset', value: String(offset) },
+          { key: 'length', value: String(raw.length) },
+        ],
+      });
+      offset += raw.length;
+      return ref;
+    });
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.writeFileSync(file, encodeModel({ ...model, graph: { ...model.graph, initializer } }));
 }
 
 /** Serialise a model to bytes (all weights inline). */
