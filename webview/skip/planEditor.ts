@@ -44,7 +44,7 @@ export function renderPlanEditor(root: HTMLElement, ctx: TabContext, separable: 
           check('mlp'),
           button('↑', () => setPlan(moveSlot(plan, i, -1), i - 1), { secondary: true, title: `move slot ${i} up` }),
           button('↓', () => setPlan(moveSlot(plan, i, 1), i + 1), { secondary: true, title: `move slot ${i} down` }),
-          button('⧉', () => setPlan(repeatSlot(plan, i)), { secondary: true, title: `repeat block ${s.layer}` }),
+          button('×2', () => setPlan(repeatSlot(plan, i)), { secondary: true, title: `repeat block ${s.layer}` }),
           button('✕', () => setPlan(removeSlot(plan, i)), { secondary: true, title: `remove slot ${i}` }),
         );
         li.addEventListener('keydown', (e) => {
@@ -143,8 +143,8 @@ export function renderPlanEditor(root: HTMLElement, ctx: TabContext, separable: 
     root.append(
       el('p', { class: 'll-skip-summary' }, `Last run: ${describePlan(r.plan)} — top-1 agreement ${(100 * r.top1).toFixed(1)}%, cross-entropy ${fmt(r.ce)} vs ${fmt(r.baseCe)} nats.`),
       el('div', { class: 'll-skip-compare' },
-        el('section', {}, el('h3', {}, 'Original model'), el('pre', { class: 'll-mono' }, r.original.text)),
-        el('section', {}, el('h3', {}, 'Modified plan'), el('pre', { class: 'll-mono' }, r.modified.text)),
+        el('section', {}, el('h3', {}, 'Original model'), continuation(r.original)),
+        el('section', {}, el('h3', {}, 'Modified plan'), continuation(r.modified)),
       ),
     );
     const c = new Chart(root, ctx.host, { label: 'KL per prompt token', exportName: 'skip-plan-kl', height: '260px' });
@@ -165,4 +165,9 @@ export function renderPlanEditor(root: HTMLElement, ctx: TabContext, separable: 
     csv: () => (r ? [['token', 'kl'], ...r.klPerToken.map((k, i) => [tokenLabels(r.tokens, r.klPerToken.length)[i], k])] : [['slot', 'layer', 'attn', 'mlp'], ...plan.slots.map((s, i) => [i, s.layer, s.attn !== false, s.mlp !== false])]),
     json: () => ({ plan, run: r }),
   };
+}
+
+/** A generated continuation; an empty one says so (e.g. the model ended the text at once). */
+function continuation(c: { ids: number[]; text: string }): HTMLElement {
+  return el('pre', { class: 'll-mono' }, c.text.trim() ? c.text : `⟨no text: ${c.ids.length} token(s), the model ended the text⟩`);
 }

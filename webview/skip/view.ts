@@ -101,8 +101,9 @@ class SkipView implements ViewInstance {
     if (this.currentTab() === 'importance') this.render();
   }
 
+  /** Heatmap colour scales come from theme colours: draw again. */
   themeChanged(): void {
-    if (this.currentTab() === 'similarity' || this.currentTab() === 'tokens' || this.currentTab() === 'earlyExit') this.render();
+    this.render();
   }
 
   /** A result that is not a sweep also fills its own tab. */
@@ -207,7 +208,7 @@ class SkipView implements ViewInstance {
     const r = this.partial ? { ...full, entries: this.partial } : full;
     const summary = el('p', { class: 'll-skip-summary' },
       `${r.texts} text(s), ${r.positions} scored positions, base cross-entropy ${r.baseCe.toFixed(4)} nats. ` +
-      `Sweep cost: ${r.forwardEquivalents.toFixed(2)} full forwards per text for ${r.entries.length} plans (prefix reuse), ${Math.round(full.elapsedMs)} ms.`);
+      `Sweep cost: blocks evaluated = ${r.forwardEquivalents.toFixed(2)} full forwards per text for ${r.entries.length} plans (prefix reuse); ${Math.round(full.elapsedMs)} ms.`);
     root.append(el('div', { class: 'll-skip-controls' }, this.metricPicker(r)), summary, this.resweepControls(full));
     const charts = [new Chart(root, this.host, { label: 'Layer importance per block', exportName: 'skip-importance' })];
     charts[0].setOption(importanceOption(r, this.metric()));

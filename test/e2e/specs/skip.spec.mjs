@@ -107,8 +107,10 @@ export default {
       await view.locator('.ll-skip-compare').waitFor({ timeout: 60_000 });
     });
     const [original, modified] = await view.locator('.ll-skip-compare pre').allTextContents();
-    assert.ok(original.length > 0 && modified.length > 0);
+    assert.ok(modified.trim().length > 0, 'the modified plan generated text');
     assert.notEqual(modified, original);
+    const summary = await view.locator('.ll-skip-summary', { hasText: 'Last run' }).textContent();
+    assert.match(summary, /top-1 agreement \d+\.\d%/, summary);
     await helpers.screenshot('skip-plan');
   },
 };
