@@ -47,10 +47,13 @@ export function build() {
   sh(process.execPath, [join(root, 'esbuild.mjs')]);
 }
 
-/** Packages the extension (vsce runs `vscode:prepublish`, the production build) and returns the .vsix path. */
+/**
+ * Packages the extension (vsce runs `vscode:prepublish`, the production build) and returns the .vsix path.
+ * README links stay relative: they resolve inside the installed extension, which holds media/.
+ */
 export function packageVsix(outFile = join(root, 'layerlens.vsix')) {
   const vsce = join(root, 'node_modules/.bin/vsce');
-  const r = spawnSync(vsce, ['package', '--allow-missing-repository', '--out', outFile], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(vsce, ['package', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', outFile], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (r.status !== 0) {
     process.stderr.write(r.stdout + r.stderr);
     throw new Error(`vsce package failed (exit ${r.status ?? r.signal})`);
