@@ -36,7 +36,14 @@ function withTimeout(fn, ms, what) {
 
 async function runSpec(browser, file, extensions) {
   const specName = file.replace(/\.spec\.m?js$/, '');
-  const mod = await import(join(specsDir, file));
+  let mod;
+  try {
+    mod = await import(join(specsDir, file));
+  } catch (e) {
+    console.log(`\n${specName}\n  ✗ the spec file does not load: ${e.stack ?? e}`);
+    counts.failed++;
+    return;
+  }
   const tests = Object.entries(mod.default ?? {}).filter(([name]) => !grep || grep.test(name));
   if (!tests.length) return;
   const timeout = mod.timeout ?? 120_000;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { format } from 'node:util';
 import * as esbuild from 'esbuild';
 import { chromium } from 'playwright-core';
-import { chromiumArgs, makeProfile, makeWorkspace, startCodeServer } from '../../tools/code-server.mjs';
+import { chromiumArgs, extensionHostLog, makeProfile, makeWorkspace, startCodeServer } from '../../tools/code-server.mjs';
 import { build, ensureTools, root, tools } from '../../tools/setup.mjs';
 import { writeSummary } from '../summary.mjs';
 
@@ -59,7 +59,11 @@ async function runInExtensionHost() {
       console.log(`integration: no exit from the extension host within ${timeoutS} s`);
       return { passed: result?.passed ?? 0, failed: (result?.failed ?? 0) + 1, skipped: result?.skipped ?? 0 };
     }
-    if (!result) return { passed: 0, failed: 1, skipped: 0 }; // the suite never ran (e.g. failed to load)
+    if (!result) { // the suite never ran (e.g. it failed to load): show what the extension host said
+      const errors = extensionHostLog(profile).split('\n').filter((l) => /\[error\]/i.test(l)).slice(-20);
+      console.log(`integration: the suite did not report (exit ${code}); extension host errors:\n${errors.join('\n')}`);
+      return { passed: 0, failed: 1, skipped: 0 };
+    }
     if (code !== 0 && result.failed === 0) result.failed = 1;
     return result;
   } finally {
