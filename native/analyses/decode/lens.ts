@@ -15,8 +15,11 @@ export interface AffineLens {
   b: Float32Array[];
 }
 
-/** Largest G·T·V a single lens-head run may materialise (float32 elements per intermediate). */
-const CHUNK_ELEMENTS = 1 << 24;
+/**
+ * Largest G·T·V a single lens-head run materialises (float32 elements per intermediate). Small enough
+ * that the vocab-sized passes stay in cache (8 MiB): measured faster than one big run.
+ */
+const CHUNK_ELEMENTS = 1 << 21;
 
 /** The residual taps read by lenses: the embedding, then each block's output. */
 export function lensTaps(numLayers: number): TapName[] {
@@ -64,6 +67,8 @@ export interface LensGridOptions {
   targets: number[];
   k: number;
   lens?: AffineLens;
+  /** Largest G·T·V per lens-head run (default 2^21); runs cover whole tokens. */
+  chunkElements?: number;
 }
 
 /** Lens statistics for `states` (from `collectStates`); the last state is the model's output. */
@@ -89,7 +94,7 @@ export async function lensGrid(engine: Engine, states: Mat[], opts: LensGridOpti
   };
   const targets: number[] = [];
   const affine = lens ? { m: concat(lens.m), b: concat(lens.b) } : undefined;
-  const chunk = Math.max(1, Math.floor(CHUNK_ELEMENTS / (G * V)));
+  const chunk = Math.max(1, Math.floor((opts.chunkElements ?? CHUNK_ELEMENTS) / (G * V)));
   for (let t0 = 0; t0 < T; t0 += chunk) {
     const Tc = Math.min(chunk, T - t0);
     const buf = new Float32Array(G * Tc * d);
