@@ -27,6 +27,7 @@ export function sessionOptions(provider: ProviderName, threads = defaultThreads(
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
+    // no per-session arena: a dozen sessions each holding a peak-sized arena would multiply activation memory
     enableCpuMemArena: false,
     // many small sessions run one after another: spinning worker threads would steal the CPU from the next stage
     extra: { session: { intra_op: { allow_spinning: '0' } } },
