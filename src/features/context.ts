@@ -7,6 +7,7 @@ import { commandTitle, isCancellation, registerSafeCommand, reportError } from '
 import type { ModelService } from '../models/service';
 import { PanelManager, type PanelServices } from '../panels/manager';
 import type { ResultPanel } from '../panels/panel';
+import { mayExceedTokens } from '../prompts/limits';
 import { resolvePrompt } from '../prompts/resolve';
 import type { ResultStore } from '../results/store';
 import { SidecarError, type SidecarClient } from '../sidecar/client';
@@ -37,15 +38,12 @@ export class ShellContext implements FeatureContext, PanelServices, vscode.Dispo
     return this.client.request(method, current, opts);
   }
 
-  /**
-   * Refuses a prompt longer than layerlens.maxTokens. Tokenizes only when the text could be that long:
-   * a character is at most 4 tokens (UTF-8 byte fallback), plus a few special tokens.
-   */
+  /** Refuses a prompt longer than layerlens.maxTokens; tokenizes only when the text could be that long. */
   private async checkPromptLength(params: unknown, opts: RequestOptions): Promise<void> {
     const p = params as { modelId?: unknown; text?: unknown; chatTemplate?: unknown } | undefined;
     if (typeof p?.text !== 'string' || typeof p.modelId !== 'string') return;
     const max = settings().maxTokens;
-    if (p.chatTemplate !== true && p.text.length * 4 + 16 <= max) return;
+    if (!mayExceedTokens(p.text, max, p.chatTemplate === true)) return;
     const { tokens } = await this.client.request('model/tokenize', { modelId: p.modelId, text: p.text, chatTemplate: p.chatTemplate === true }, { token: opts.token });
     if (tokens.length > max) {
       throw new SidecarError(`the prompt has ${tokens.length} tokens, more than layerlens.maxTokens (${max}): shorten it or raise the setting`, 'PROMPT_TOO_LONG');
