@@ -109,6 +109,20 @@ describe('engine on stories260K (fp32, pytorch form, KV cache)', () => {
     }
   });
 
+  test('head weights (re-read after the load released them) reproduce the head; tied unembedding', async () => {
+    const hw = engine.headWeights();
+    assert.equal(hw.norm.kind, 'rms');
+    assert.deepEqual([hw.unembed.rows, hw.unembed.cols], [512, 64]);
+    const res = await engine.forward([1, 403, 407], { taps: ['blocks.4.resid_post'], logits: 'last' });
+    const r = row(res.taps.get('blocks.4.resid_post')!, 2);
+    const ms = r.reduce((a, v) => a + v * v, 0) / r.length;
+    const x = r.map((v, i) => (v / Math.sqrt(ms + hw.norm.eps)) * hw.norm.weight[i]);
+    const lg = new Float32Array(512).map((_, v) => x.reduce((a, xi, i) => a + xi * hw.unembed.data[v * 64 + i], 0));
+    assert.ok(maxAbsDiff({ data: lg, rows: 1, cols: 512 }, res.logits!) <= 1e-3);
+    const w = engine.mlpOutputWeights(0)!;
+    assert.deepEqual([w.rows, w.cols], [172, 64]);
+  });
+
   test('resid_post of block L equals resid_pre of block L+1', async () => {
     const taps = engine.layerMap.blocks.flatMap((b) => [`blocks.${b.index}.resid_pre`, `blocks.${b.index}.resid_post`]);
     const res = await engine.forward([1, 403, 407], { taps: taps as never });
