@@ -22,25 +22,31 @@ const pct = (x: number) => Math.round(x * 1000) / 10;
  * run, majority and random-features baselines, and the first run's best layer and concept depth.
  * Runs with different depths share an axis of the longest run's layers.
  */
-export function curveOption(runs: ProbeRunResult[]): ChartOption {
+/** Fallback series colours when the view passes none (VS Code's chart colours in the dark theme). */
+const PALETTE = ['#3794ff', '#cca700', '#89d185', '#b180d7', '#f14c4c', '#d18616'];
+
+export function curveOption(runs: ProbeRunResult[], palette: string[] = PALETTE): ChartOption {
+  const colour = (k: number) => palette[k % palette.length];
   const longest = runs.reduce((a, r) => (r.layers.length > a.layers.length ? r : a), runs[0]);
   const labels = longest.layers.map((l) => layerLabel(l.name));
   const series: Record<string, unknown>[] = [];
   runs.forEach((run, k) => {
     const name = runs.length > 1 ? runLabel(run) : 'Logistic probe';
-    series.push({ name: `${name} 95% lo`, type: 'line', stack: `ci${k}`, data: run.layers.map((l) => pct(l.accuracy.lo)), lineStyle: { opacity: 0 }, symbol: 'none', silent: true, tooltip: { show: false } });
-    series.push({ name: `${name} 95% band`, type: 'line', stack: `ci${k}`, data: run.layers.map((l) => pct(l.accuracy.hi - l.accuracy.lo)), lineStyle: { opacity: 0 }, areaStyle: { opacity: 0.15 }, symbol: 'none', silent: true, tooltip: { show: false } });
+    const color = colour(k);
+    series.push({ name: `${name} 95% lo`, type: 'line', stack: `ci${k}`, color, data: run.layers.map((l) => pct(l.accuracy.lo)), lineStyle: { opacity: 0 }, symbol: 'none', silent: true, tooltip: { show: false } });
+    series.push({ name: `${name} 95% band`, type: 'line', stack: `ci${k}`, color, data: run.layers.map((l) => pct(l.accuracy.hi - l.accuracy.lo)), lineStyle: { opacity: 0 }, areaStyle: { opacity: 0.15 }, symbol: 'none', silent: true, tooltip: { show: false } });
     series.push({
       name,
       type: 'line',
+      color,
       data: run.layers.map((l) => pct(l.accuracy.mean)),
       symbolSize: 7,
       markLine: k === 0 ? {
         symbol: 'none',
         label: { formatter: '{b}' },
         data: [
-          { name: `majority ${pct(run.majority.mean)}%`, yAxis: pct(run.majority.mean), lineStyle: { type: 'dotted' } },
-          { name: `random features ${pct(run.randomFeatures.mean)}%`, yAxis: pct(run.randomFeatures.mean), lineStyle: { type: 'dashed' } },
+          { name: `majority ${pct(run.majority.mean)}%`, yAxis: pct(run.majority.mean), lineStyle: { type: 'dotted' }, label: { position: 'insideStartTop' } },
+          { name: `random features ${pct(run.randomFeatures.mean)}%`, yAxis: pct(run.randomFeatures.mean), lineStyle: { type: 'dashed' }, label: { position: 'insideEndBottom' } },
           { name: `best ${layerLabel(run.layers[run.bestLayer].name)}`, xAxis: run.bestLayer },
           ...(run.conceptDepth !== run.bestLayer ? [{ name: `concept depth ${layerLabel(run.layers[run.conceptDepth].name)}`, xAxis: run.conceptDepth, lineStyle: { type: 'dashed' } }] : []),
         ],
@@ -48,8 +54,8 @@ export function curveOption(runs: ProbeRunResult[]): ChartOption {
     });
   });
   const first = runs[0];
-  series.push({ name: 'Control task', type: 'line', data: first.layers.map((l) => pct(l.controlAccuracy.mean)), lineStyle: { type: 'dashed' }, symbol: 'emptyCircle' });
-  series.push({ name: 'Mass-mean probe', type: 'line', data: first.layers.map((l) => pct(l.massMeanAccuracy.mean)), lineStyle: { type: 'dotted' }, symbol: 'diamond' });
+  series.push({ name: 'Control task', type: 'line', color: colour(runs.length), data: first.layers.map((l) => pct(l.controlAccuracy.mean)), lineStyle: { type: 'dashed' }, symbol: 'emptyCircle' });
+  series.push({ name: 'Mass-mean probe', type: 'line', color: colour(runs.length + 1), data: first.layers.map((l) => pct(l.massMeanAccuracy.mean)), lineStyle: { type: 'dotted' }, symbol: 'diamond' });
   return {
     tooltip: { trigger: 'axis', valueFormatter: (v: number) => `${v}%` },
     legend: { type: 'scroll', top: 0, data: series.map((s) => s.name as string).filter((n) => !/95% (lo|band)$/.test(n)) },

@@ -139,7 +139,7 @@ class ProbeView implements ViewInstance {
 
     this.body.append(el('h3', {}, runs.length > 1 ? `Probe accuracy per layer: ${runs.map(runLabel).join(' | ')}` : 'Probe accuracy per layer'));
     const curve = new Chart(this.body, this.host, { label: 'Probe accuracy per layer with baselines', exportName: 'probe-accuracy' });
-    curve.setOption(curveOption(runs));
+    curve.setOption(curveOption(runs, ['blue', 'orange', 'green', 'purple', 'red', 'yellow'].map((c) => this.host.cssVar(`--vscode-charts-${c}`)).filter(Boolean)));
     const pickLayer = (chart: typeof curve.instance) =>
       chart.on('click', (p: { dataIndex?: number }) => {
         if (p.dataIndex === undefined) return;
