@@ -61,6 +61,7 @@ const fixtures: FixtureOptions[] = [
   { form: 'contrib-gqa' },
   { form: 'gpt2-fused', layers: 3 },
   { form: 'gpt2-fused', kvCache: false },
+  { form: 'gpt2-fused', attentionMask: false },
   { form: 'pytorch', fp16: true },
 ];
 for (const o of fixtures) {
