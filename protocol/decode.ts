@@ -84,7 +84,7 @@ export interface FitLensParams extends WithProgress {
   heldOut?: number;
   /** Shortcut: ridge strength relative to the mean diagonal of XᵀX (default 1e-6). */
   ridge?: number;
-  /** Tuned: Adam steps (default 300) and learning rate (default 1e-3). */
+  /** Tuned: Adam steps (default 300) and learning rate (default 3e-3). */
   steps?: number;
   learningRate?: number;
   /** Refit even when a cached lens exists. */

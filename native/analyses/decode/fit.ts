@@ -38,7 +38,7 @@ export interface FittedLens {
 /** Largest G·N·V the training graph may materialise per run. */
 const GRAD_ELEMENTS = 1 << 24;
 
-export const FIT_DEFAULTS = { heldOut: 0.2, ridge: 1e-6, steps: 300, learningRate: 1e-3, batch: 256, maxTrainTokens: 8192, seed: 1 };
+export const FIT_DEFAULTS = { heldOut: 0.2, ridge: 1e-6, steps: 300, learningRate: 3e-3, batch: 256, maxTrainTokens: 8192, seed: 1 };
 
 /** Deterministic split: every k-th text is held out (at least one text on each side). */
 export function splitHeldOut<T>(texts: T[], fraction: number): { train: T[]; heldOut: T[] } {
