@@ -5,7 +5,7 @@
 // are truncated after rejected drafts. DEL-style dynamic exit picks the exit layer and draft length
 // per round from the acceptance each layer would have had, tracked on verified tokens.
 import type { Engine, KvCache, Mat } from '../../engine/api';
-import type { ExecutionPlan, TapName } from '../../../protocol';
+import { isIdentityPlan, type ExecutionPlan, type TapName } from '../../../protocol';
 import type { SpecToken, SelfSpecStats } from '../../../protocol/skip';
 import { argmax, row, softmax } from './math';
 import { earlyExitPlan } from './plans';
@@ -58,23 +58,31 @@ function finished(ids: number[], opts: DecodeOptions): boolean {
   return ids.length >= opts.maxNewTokens || ids.some((id) => opts.eosTokenIds?.includes(id));
 }
 
-/** Feeds the tokens of `seq` the cache does not hold yet, plus `extra`. */
-async function feed(engine: Engine, cache: KvCache, seq: number[], extra: number[], plan: ExecutionPlan | undefined, logits: 'all' | 'last', taps?: TapName[], signal?: AbortSignal) {
-  const ids = [...seq.slice(cache.length), ...extra];
-  return engine.forward(ids, { plan, cache, logits, taps, signal });
+/**
+ * Full-model logits of `ids` after what `cache` holds: the monolithic session (one session run, the
+ * fastest plain path) unless taps are wanted, which need the stage-wise forward.
+ */
+async function fullForward(engine: Engine, ids: number[], cache: KvCache, taps: TapName[] | undefined, signal?: AbortSignal): Promise<{ logits: Mat; taps: Map<TapName, Mat> }> {
+  if (taps?.length) {
+    const res = await engine.forward(ids, { cache, logits: 'all', taps, signal });
+    return { logits: res.logits!, taps: res.taps };
+  }
+  return { logits: await engine.forwardMonolithic(ids, { cache, signal }), taps: new Map() };
 }
 
-/** Plain autoregressive decoding with the KV cache (greedy or sampled), under a plan. */
+/** Plain autoregressive decoding with the KV cache (greedy or sampled), under a plan (the monolithic model when none). */
 export async function decode(engine: Engine, prompt: number[], opts: DecodeOptions & { plan?: ExecutionPlan }): Promise<{ ids: number[]; ms: number }> {
   const t0 = performance.now();
-  const cache = engine.newCache(opts.plan);
+  const plan = opts.plan && !isIdentityPlan(opts.plan, engine.layerMap.numLayers) ? opts.plan : undefined;
+  const cache = engine.newCache(plan);
   const rand = rng(opts.seed ?? 0);
   const seq = [...prompt];
   const out: number[] = [];
   while (!finished(out, opts)) {
     opts.signal?.throwIfAborted();
-    const { logits } = await feed(engine, cache, seq, [], opts.plan, 'last', undefined, opts.signal);
-    const next = pick(row(logits!, 0), opts.temperature, rand);
+    const ids = seq.slice(cache.length);
+    const logits = plan ? (await engine.forward(ids, { plan, cache, logits: 'last', signal: opts.signal })).logits! : (await fullForward(engine, ids, cache, undefined, opts.signal)).logits;
+    const next = pick(row(logits, logits.rows - 1), opts.temperature, rand);
     seq.push(next);
     out.push(next);
   }
@@ -201,7 +209,8 @@ class SeparateRounds implements Rounds {
   }
 
   async prefill(prompt: number[]) {
-    return row((await this.engine.forward(prompt, { cache: this.full, logits: 'last', signal: this.signal })).logits!, 0);
+    const { logits } = await fullForward(this.engine, prompt, this.full, undefined, this.signal);
+    return row(logits, logits.rows - 1);
   }
 
   async draft(seq: number[], choice: ReturnType<DraftPolicy['next']>, pickDraft: (l: Float32Array, q: Float64Array[]) => number): Promise<Drafted> {
@@ -223,8 +232,8 @@ class SeparateRounds implements Rounds {
 
   async verify(seq: number[], drafts: number[], taps?: TapName[]) {
     const ids = [...seq.slice(this.full.length), ...drafts];
-    const res = await this.engine.forward(ids, { cache: this.full, logits: 'all', taps, signal: this.signal });
-    const logits = res.logits!;
+    const res = await fullForward(this.engine, ids, this.full, taps, this.signal);
+    const logits = res.logits;
     const first = logits.rows - drafts.length - 1;
     return { logits: { data: logits.data.subarray(first * logits.cols), rows: drafts.length + 1, cols: logits.cols }, taps: res.taps };
   }
