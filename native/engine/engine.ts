@@ -120,7 +120,6 @@ export class LayeredEngine implements Engine {
     }
   }
 
-  /** Create one session per stage (sequentially, releasing each stage's model bytes as it goes). */
   /**
    * Create one session per stage. With `externalDir`, external-data weights are read just before their
    * stage is encoded; with `releaseWeights`, an initializer's bytes are dropped once the last stage
@@ -154,14 +153,23 @@ export class LayeredEngine implements Engine {
         removeQuietly(path.join(stageDir, 'stage.onnx_data'));
       }
     };
+    const created: Stage[] = [];
+    const track = async (spec: StageSpec) => {
+      const stage = await make(spec);
+      created.push(stage);
+      return stage;
+    };
     try {
-      const prelude = await make(partition.prelude);
+      const prelude = await track(partition.prelude);
       const layers: { attn?: Stage; mlp?: Stage; block?: Stage }[] = mapping.layerMap.blocks.map(() => ({}));
       for (const s of partition.sublayers) {
-        layers[s.layer!][s.kind as 'attn' | 'mlp' | 'block'] = await make(s);
+        layers[s.layer!][s.kind as 'attn' | 'mlp' | 'block'] = await track(s);
       }
-      const head = await make(partition.head);
+      const head = await track(partition.head);
       return new LayeredEngine(parts, mapping, prelude, layers, head, partition.sharedInitializers);
+    } catch (e) {
+      for (const s of created) await s.session.release();
+      throw e;
     } finally {
       removeQuietly(stageDir);
     }
