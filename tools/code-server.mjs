@@ -1,6 +1,6 @@
 // Runs a real VS Code (code-server, on Node 24 from the tools folder) for the tests and the demo:
 // fresh user-data and extensions dirs, .vsix installation, start in its own process group, stop.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -105,6 +105,22 @@ export async function startCodeServer(o) {
     /** Stops the server, its extension hosts and their children (the whole process group). */
     stop: () => killGroup(pgid),
   };
+}
+
+/**
+ * Opens a file in the browser window connected to the server of `profile` (code-server's --reuse-window).
+ * Waits for a window to connect (its extension host starts logging), then tries a few times; false if the
+ * server never took the file.
+ */
+export async function openInConnectedWindow(profile, file) {
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  while (!extensionHostLog(profile)) await sleep(500);
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const r = spawnSync(tools.codeServer, ['--user-data-dir', profile.userData, '--reuse-window', file], { env: serverEnv(), stdio: 'ignore' });
+    if (r.status === 0) return true;
+    await sleep(1000);
+  }
+  return false;
 }
 
 /** Stops a process group: SIGTERM, then SIGKILL for whatever is left after `graceMs`. */

@@ -3,12 +3,13 @@
 // used), packages the extension, and opens a real VS Code on demo/workspace with a prompt open. The
 // extension loads its bundled demo model. With `code` on PATH the .vsix is installed there; otherwise
 // code-server serves VS Code on 127.0.0.1 (port: env LAYERLENS_DEMO_PORT, default a free one), prints
-// the URL and runs until Ctrl-C. Node built-ins only until `npm ci` has run.
+// the URL and runs until Ctrl-C (LAYERLENS_DEMO_CODE_SERVER=1 picks code-server even when `code` exists).
+// Node built-ins only until `npm ci` has run.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { installVsix, makeProfile, makeWorkspace, startCodeServer, extensionHostLog } from './code-server.mjs';
-import { ensureNpmDeps, ensureTools, packageVsix, root, tools } from './setup.mjs';
+import { installVsix, makeProfile, makeWorkspace, openInConnectedWindow, startCodeServer } from './code-server.mjs';
+import { ensureNpmDeps, ensureTools, packageVsix, root } from './setup.mjs';
 
 /** The prompt to open (relative path): story.prompt.md, else the first *.prompt.md, else any Markdown file. */
 function firstPrompt(ws) {
@@ -39,13 +40,7 @@ async function serveCodeServer(vsix, demoWs) {
   console.log(`\nlayerlens demo (VS Code in code-server): open\n\n  ${server.folderUrl(ws)}\n\nin a browser. Ctrl-C stops it.`);
   const prompt = firstPrompt(ws);
   if (!prompt) return;
-  // The first window's extension host writes its log when the browser connects; then open the prompt in it.
-  while (!extensionHostLog(profile)) await new Promise((r) => setTimeout(r, 500));
-  await new Promise((r) => setTimeout(r, 2000));
-  execFileSync(tools.codeServer, ['--user-data-dir', profile.userData, '--reuse-window', join(ws, prompt)], {
-    env: { ...process.env, PATH: `${tools.node24Bin}:${process.env.PATH}` }, stdio: 'ignore',
-  });
-  console.log(`opened ${prompt}`);
+  if (await openInConnectedWindow(profile, join(ws, prompt))) console.log(`opened ${prompt}`);
 }
 
 ensureNpmDeps();
