@@ -5,7 +5,7 @@
 // extensionDevelopmentPath, and reads the results back through window.codeAutomationLog/Exit.
 //
 // Usage: node test/integration/run.mjs      env IT_TIMEOUT_S (default 300)
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { format } from 'node:util';
 import * as esbuild from 'esbuild';
@@ -21,6 +21,7 @@ const outDir = join(root, 'out/test/integration');
 /** Bundles the mocha entry and each suite (vscode and mocha stay external: the host provides them). */
 async function bundleTests() {
   const suites = readdirSync(join(root, 'test/integration/suites')).filter((f) => f.endsWith('.test.ts'));
+  rmSync(outDir, { recursive: true, force: true }); // no stale bundles of removed suites
   const entryPoints = { index: 'test/integration/index.ts' };
   for (const f of suites) entryPoints[`suites/${f.replace(/\.ts$/, '')}`] = `test/integration/suites/${f}`;
   await esbuild.build({
