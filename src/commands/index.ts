@@ -6,6 +6,7 @@ import { loadDemoModel } from './loadDemoModel';
 import { openModel } from './openModel';
 import { pickModel } from './pickModel';
 import { refreshResults } from './refreshResults';
+import { rerunResult } from './rerunResult';
 import { restartSidecar } from './restartSidecar';
 import { showResults } from './showResults';
 import { testPanelMessage, testState } from './testState';
@@ -17,6 +18,7 @@ export const shellCommands: readonly ShellCommand[] = [
   showResults,
   restartSidecar,
   exportResult,
+  rerunResult,
   deleteResult,
   refreshResults,
   testState,
