@@ -71,4 +71,26 @@ export default {
     });
     await helpers.screenshot('probe-readout');
   },
+
+  async 'a selection added to the probe set becomes a labelled span in .layerlens/probe-set.jsonl'({ page, helpers }) {
+    await helpers.openFile('story.prompt.md');
+    await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+Home');
+    for (let i = 0; i < 4; i++) await page.keyboard.press('Control+Shift+ArrowRight'); // a few words from the start
+    await helpers.runCommand('layerlens: Add Selection to Probe Set…');
+    await pick(page, 'New label');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill('boy');
+    await page.keyboard.press('Enter');
+    const file = join(helpers.workspace, '.layerlens/probe-set.jsonl');
+    const until = Date.now() + 15_000;
+    while (!existsSync(file) && Date.now() < until) await page.waitForTimeout(200);
+    const row = JSON.parse(readFileSync(file, 'utf8').trim().split('\n').at(-1));
+    assert.equal(row.label, 'boy');
+    const selected = row.text.slice(row.span[0], row.span[1]);
+    assert.equal(row.span[0], 0);
+    assert.ok(selected.length >= 3 && 'One day, Ned went'.startsWith(selected), selected);
+    assert.ok(row.text.startsWith('One day, Ned went to the park.'), row.text);
+  },
 };
