@@ -1,8 +1,19 @@
 // echarts options for the skip panel, built from results only (pure: no DOM), so they can be tested.
 import type { EarlyExitResult, ExitRule, SkipSweepResult, SublayerStats, SweepEntry, TokenSpan } from '../../protocol';
 
-/** Heatmap colour scale (low, high), from VS Code colours; axes and series take the chart theme. */
-export type Scale = [string, string];
+/** Maps values to [0, 1] by their range (NaN for missing ones), for the sequential heatmap scale. */
+export function scaleOf(values: (number | null)[][]): (v: number | null | undefined) => number {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const r of values) {
+    for (const v of r) {
+      if (v === null || !Number.isFinite(v)) continue;
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+  }
+  return (v) => (v === null || v === undefined || !Number.isFinite(v) ? NaN : hi > lo ? (v - lo) / (hi - lo) : 0.5);
+}
 
 export type ImportanceMetric = 'kl' | 'dce' | 'disagree' | 'answer';
 
@@ -68,54 +79,9 @@ export function otherPlansOption(r: SkipSweepResult, metric: ImportanceMetric) {
   };
 }
 
-/** Generic heatmap: rows × columns, value per cell (null: empty). */
-export function heatmapOption(title: string, rows: string[], cols: string[], values: (number | null)[][], scale: Scale, opts: { min?: number; max?: number; rowName?: string; colName?: string; highlightCol?: number | null } = {}) {
-  const data: [number, number, number | null][] = [];
-  let lo = Infinity;
-  let hi = -Infinity;
-  values.forEach((r, i) =>
-    r.forEach((v, j) => {
-      data.push([j, i, v ?? null]);
-      if (v !== null && Number.isFinite(v)) {
-        lo = Math.min(lo, v);
-        hi = Math.max(hi, v);
-      }
-    }),
-  );
-  const min = opts.min ?? (Number.isFinite(lo) ? lo : 0);
-  const max = opts.max ?? (Number.isFinite(hi) && hi > min ? hi : min + 1);
-  return {
-    ...base(title),
-    tooltip: { trigger: 'item' as const },
-    legend: undefined,
-    grid: { left: 96, right: 80, top: 40, bottom: 64 },
-    xAxis: { type: 'category' as const, data: cols, name: opts.colName, nameLocation: 'middle' as const, nameGap: 40, splitArea: { show: false } },
-    yAxis: { type: 'category' as const, data: rows, name: opts.rowName, inverse: true },
-    visualMap: { min, max, calculable: true, orient: 'vertical' as const, right: 8, top: 'middle' as const, inRange: { color: scale } },
-    series: [
-      {
-        type: 'heatmap' as const,
-        data,
-        emphasis: { itemStyle: { borderWidth: 1 } },
-        markArea:
-          opts.highlightCol !== undefined && opts.highlightCol !== null
-            ? { silent: true, itemStyle: { color: 'transparent', borderColor: scale[1], borderWidth: 2 }, data: [[{ xAxis: cols[opts.highlightCol] }, { xAxis: cols[opts.highlightCol] }]] }
-            : undefined,
-      },
-    ],
-  };
-}
-
 /** Token labels for heatmap columns: index and visible text. */
 export function tokenLabels(tokens: TokenSpan[], count: number): string[] {
   return Array.from({ length: count }, (_, i) => `${i}:${(tokens[i]?.text ?? '').replace(/\n/g, '⏎').replace(/ /g, '·')}`);
-}
-
-/** KL per token of each single-block / sublayer skip plan. */
-export function perTokenOption(r: SkipSweepResult, scale: Scale, highlightCol: number | null) {
-  const entries = r.entries.filter((e) => e.klPerToken.length > 0);
-  const T = entries[0]?.klPerToken.length ?? 0;
-  return heatmapOption('KL per prompt token, per plan', entries.map((e) => e.label), tokenLabels(r.tokens, T), entries.map((e) => e.klPerToken), scale, { min: 0, highlightCol, colName: 'token' });
 }
 
 /** The swap matrix: KL of swapping blocks i and j (upper triangle; adjacent only unless all pairs ran). */
@@ -183,18 +149,3 @@ export const RULE_LABELS: Record<ExitRule, string> = {
   entropy: 'entropy ≤ τ',
   stable: 'top-1 stable for τ blocks',
 };
-
-/** Lens max-probability per block and token, with the exit block of each token marked. */
-export function exitHeatmapOption(r: EarlyExitResult, tokens: TokenSpan[], exits: number[], scale: Scale, highlightCol: number | null) {
-  const T = r.maxProb[0]?.length ?? 0;
-  const cols = tokenLabels(tokens, T);
-  const rows = Array.from({ length: r.numLayers }, (_, l) => `block ${l}`);
-  const opt = heatmapOption('Logit-lens max probability; ◆ = exit block', rows, cols, r.maxProb, scale, { min: 0, max: 1, highlightCol, colName: 'token' });
-  return {
-    ...opt,
-    series: [
-      ...opt.series,
-      { type: 'scatter' as const, name: 'exit', symbol: 'diamond', symbolSize: 10, itemStyle: { color: scale[1], borderColor: scale[0], borderWidth: 1 }, data: exits.map((e, t) => [cols[t], rows[e]]) },
-    ],
-  };
-}

@@ -2,7 +2,8 @@
 // token for a chosen rule and threshold over the logit-lens confidence heatmap.
 import type { EarlyExitResult, ExitRule } from '../../protocol';
 import { Chart } from '../components/chart';
-import { exitCurveOption, exitHeatmapOption, RULE_LABELS, tokenLabels } from './charts';
+import { exitCurveOption, RULE_LABELS, tokenLabels } from './charts';
+import { heatGrid } from './grid';
 import { button, el, select, table } from './dom';
 import type { Section, TabContext } from './view';
 
@@ -21,7 +22,7 @@ export function renderEarlyExit(root: HTMLElement, ctx: TabContext): Section {
         (e: Error) => (status.textContent = `Failed: ${e.message}`),
       );
     }));
-    return { name: 'skip-early-exit', charts: [], csv: () => [], json: () => null };
+    return { name: 'skip-early-exit', parts: [], csv: () => [], json: () => null };
   }
   const state = ctx.state as typeof ctx.state & { exitRule?: ExitRule; exitThreshold?: number };
   const ruleId = state.exitRule ?? 'maxProb';
@@ -44,19 +45,27 @@ export function renderEarlyExit(root: HTMLElement, ctx: TabContext): Section {
       }),
     ),
   );
-  const heat = new Chart(root, ctx.host, { label: 'Exit block per token', exportName: 'skip-early-exit-tokens', height: `${Math.max(240, 26 * r.numLayers + 120)}px` });
-  const draw = (cursor: number | null) => heat.setOption(exitHeatmapOption(r, ctx.tokens, rule.exitLayers[ti], ctx.scale(), cursor));
-  draw(ctx.cursor);
-  root.append(table('Blocks used vs agreement', ['τ', 'mean blocks', 'agreement'], rule.curve.map((c) => [c.threshold, c.avgLayers, c.agreement])));
   const T = r.maxProb[0]?.length ?? 0;
+  const exits = rule.exitLayers[ti];
+  const heat = heatGrid(root, ctx.host, {
+    label: 'Logit-lens max probability per block and token; ◆ marks the exit block',
+    name: 'skip-early-exit-tokens',
+    rowLabels: Array.from({ length: r.numLayers }, (_, l) => `block ${l}`),
+    colLabels: tokenLabels(ctx.tokens, T),
+    values: r.maxProb,
+    text: (row, col) => `${exits[col] === row ? '◆ ' : ''}${(100 * r.maxProb[row][col]).toFixed(0)}%`,
+    tokenColumns: true,
+    highlightCol: ctx.cursor,
+  });
+  root.append(table('Blocks used vs agreement', ['τ', 'mean blocks', 'agreement'], rule.curve.map((c) => [c.threshold, c.avgLayers, c.agreement])));
   return {
     name: 'skip-early-exit',
-    charts: [curve, heat],
+    parts: [curve, heat],
     csv: () => [
       ['rule', 'threshold', 'avg_blocks', 'agreement', ...tokenLabels(ctx.tokens, T).map((t) => `exit@${t}`)],
       ...r.rules.flatMap((x) => x.curve.map((c, i) => [x.rule, c.threshold, c.avgLayers, c.agreement, ...x.exitLayers[i]])),
     ],
     json: () => r,
-    cursor: draw,
+    cursor: (c) => heat.setHighlightCol(c),
   };
 }

@@ -161,7 +161,7 @@ export function renderPlanEditor(root: HTMLElement, ctx: TabContext, separable: 
   }
   return {
     name: 'skip-plan',
-    charts,
+    parts: charts,
     csv: () => (r ? [['token', 'kl'], ...r.klPerToken.map((k, i) => [tokenLabels(r.tokens, r.klPerToken.length)[i], k])] : [['slot', 'layer', 'attn', 'mlp'], ...plan.slots.map((s, i) => [i, s.layer, s.attn !== false, s.mlp !== false])]),
     json: () => ({ plan, run: r }),
   };

@@ -46,7 +46,7 @@ export function renderSelfSpec(root: HTMLElement, ctx: TabContext): Section {
   );
   root.append(form, status);
   const r = ctx.state.selfSpec;
-  if (!r) return { name: 'skip-self-spec', charts: [], csv: () => [], json: () => null };
+  if (!r) return { name: 'skip-self-spec', parts: [], csv: () => [], json: () => null };
 
   const s = r.spec;
   root.append(
@@ -78,7 +78,7 @@ export function renderSelfSpec(root: HTMLElement, ctx: TabContext): Section {
   if (r.exitLayers?.length) root.append(el('p', {}, `Exit block per round: ${r.exitLayers.join(' ')}`));
   return {
     name: 'skip-self-spec',
-    charts: [],
+    parts: [],
     csv: () => [['index', 'id', 'text', 'origin', 'round'], ...r.tokens.map((t, i) => [i, t.id, t.text, t.origin, t.round])],
     json: () => r,
   };

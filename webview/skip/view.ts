@@ -5,7 +5,8 @@ import type { EarlyExitResult, PlanRunResult, SelfSpecResult, SkipPanelResult, S
 import type { ViewHost, ViewInit, ViewInstance, ViewModule } from '../api';
 import { Chart } from '../components/chart';
 import { exportCsv, exportJson, type CsvCell } from '../components/export';
-import { heatmapOption, importanceOption, METRIC_LABELS, otherPlansOption, perTokenOption, sublayerOption, swapMatrix, SUBLAYER_LABELS, type ImportanceMetric, type Scale, type SublayerSeries, tokenLabels } from './charts';
+import { importanceOption, METRIC_LABELS, otherPlansOption, sublayerOption, swapMatrix, SUBLAYER_LABELS, type ImportanceMetric, type SublayerSeries, tokenLabels } from './charts';
+import { heatGrid } from './grid';
 import { button, el, select } from './dom';
 import { renderEarlyExit } from './exitView';
 import { renderPlanEditor } from './planEditor';
@@ -25,10 +26,10 @@ const TAB_LABELS: Record<TabId, string> = {
   plan: 'Plan editor',
 };
 
-/** What a tab rendered: its charts and its data for CSV / JSON export. */
+/** What a tab rendered: its charts / heatmaps (disposed on the next render) and its data for CSV / JSON export. */
 export interface Section {
   name: string;
-  charts: Chart[];
+  parts: { dispose(): void }[];
   csv(): CsvCell[][];
   json(): unknown;
   /** The editor cursor moved to a prompt token. */
@@ -52,7 +53,6 @@ export interface TabContext {
   save(): void;
   numLayers: number;
   tokens: TokenSpan[];
-  scale(): Scale;
   /** Re-render the current tab (after a fetched result arrived). */
   refresh(): void;
   cursor: number | null;
@@ -101,11 +101,6 @@ class SkipView implements ViewInstance {
     if (this.currentTab() === 'importance') this.render();
   }
 
-  /** Heatmap colour scales come from theme colours: draw again. */
-  themeChanged(): void {
-    this.render();
-  }
-
   /** A result that is not a sweep also fills its own tab. */
   private adopt(r: SkipPanelResult): void {
     if (r.analysis === 'earlyExit') this.state.earlyExit = r;
@@ -129,7 +124,7 @@ class SkipView implements ViewInstance {
   }
 
   private render(): void {
-    for (const c of this.section?.charts ?? []) c.dispose();
+    for (const c of this.section?.parts ?? []) c.dispose();
     this.section = undefined;
     const tabs = this.availableTabs();
     const current = this.currentTab();
@@ -154,7 +149,6 @@ class SkipView implements ViewInstance {
       save: () => this.save(),
       numLayers: this.numLayers(),
       tokens: this.tokens(),
-      scale: () => this.scale(),
       refresh: () => this.render(),
       cursor: this.cursor,
     };
@@ -219,7 +213,7 @@ class SkipView implements ViewInstance {
     }
     return {
       name: 'skip-sweep',
-      charts,
+      parts: charts,
       csv: () => [
         ['plan', 'kind', 'layers', 'ce', 'kl', 'top1', 'answer_logprob', 'answer_base_logprob', 'answer_rank', 'answer_top1'],
         ...r.entries.map((e) => [e.label, e.kind, e.layers.join(' '), e.ce, e.kl, e.top1, e.answer?.logprob, e.answer?.baseLogprob, e.answer?.rank, e.answer?.top1Text]),
@@ -260,23 +254,27 @@ class SkipView implements ViewInstance {
     const m = swapMatrix(r, this.metric());
     const labels = Array.from({ length: r.numLayers }, (_, i) => `${i}`);
     root.append(el('div', { class: 'll-skip-controls' }, this.metricPicker(r)));
-    const c = new Chart(root, this.host, { label: 'Swap matrix', exportName: 'skip-swaps', height: '360px' });
-    c.setOption(heatmapOption(`Swapping blocks i and j: ${METRIC_LABELS[this.metric()]}`, labels, labels, m, this.scale(), { rowName: 'block i', colName: 'block j' }));
-    return { name: 'skip-swaps', charts: [c], csv: () => [['', ...labels], ...m.map((row, i) => [labels[i], ...row])], json: () => r.entries.filter((e) => e.kind === 'swap') };
+    const grid = heatGrid(root, this.host, { label: `Swapping blocks i (rows) and j (columns): ${METRIC_LABELS[this.metric()]}`, name: 'skip-swaps', rowLabels: labels.map((l) => `block ${l}`), colLabels: labels, values: m });
+    return { name: 'skip-swaps', parts: [grid], csv: () => [['', ...labels], ...m.map((row, i) => [labels[i], ...row])], json: () => r.entries.filter((e) => e.kind === 'swap') };
   }
 
   private perToken(root: HTMLElement, r: SkipSweepResult): Section {
-    const c = new Chart(root, this.host, { label: 'KL per prompt token per plan', exportName: 'skip-per-token', height: `${Math.max(260, 22 * r.entries.length + 120)}px` });
-    const draw = (cursor: number | null) => c.setOption(perTokenOption(r, this.scale(), cursor));
-    draw(this.cursor);
-    this.linkTokens(c);
     const T = r.entries[0]?.klPerToken.length ?? 0;
+    const grid = heatGrid(root, this.host, {
+      label: 'KL to the unmodified model per prompt token (rows: plans)',
+      name: 'skip-per-token',
+      rowLabels: r.entries.map((e) => e.label),
+      colLabels: tokenLabels(r.tokens, T),
+      values: r.entries.map((e) => e.klPerToken),
+      tokenColumns: true,
+      highlightCol: this.cursor,
+    });
     return {
       name: 'skip-per-token',
-      charts: [c],
+      parts: [grid],
       csv: () => [['plan', ...tokenLabels(r.tokens, T)], ...r.entries.map((e) => [e.label, ...e.klPerToken])],
       json: () => r.entries.map((e) => ({ plan: e.label, klPerToken: e.klPerToken })),
-      cursor: draw,
+      cursor: (c) => grid.setHighlightCol(c),
     };
   }
 
@@ -292,42 +290,21 @@ class SkipView implements ViewInstance {
       this.render();
     })));
     const T = s[series][0]?.length ?? 0;
-    const heat = new Chart(root, this.host, { label: `${SUBLAYER_LABELS[series]} per block and token`, exportName: `skip-${series}`, height: `${Math.max(240, 26 * r.numLayers + 120)}px` });
     const rows = Array.from({ length: r.numLayers }, (_, l) => `block ${l}`);
-    const draw = (cursor: number | null) => heat.setOption(heatmapOption(`${SUBLAYER_LABELS[series]} per block and token`, rows, tokenLabels(r.tokens, T), s[series], this.scale(), { highlightCol: cursor, colName: 'token' }));
-    draw(this.cursor);
-    this.linkTokens(heat);
+    const grid = heatGrid(root, this.host, { label: `${SUBLAYER_LABELS[series]} per block and token`, name: `skip-${series}`, rowLabels: rows, colLabels: tokenLabels(r.tokens, T), values: s[series], tokenColumns: true, highlightCol: this.cursor });
     return {
       name: 'skip-sublayers',
-      charts: [line, heat],
+      parts: [line, grid],
       csv: () => [['block', 'separable', ...keys], ...rows.map((_, l) => [l, s.separable[l], ...keys.map((k) => s.means[k][l])])],
       json: () => s,
-      cursor: draw,
+      cursor: (c) => grid.setHighlightCol(c),
     };
   }
 
   private similarity(root: HTMLElement, r: SkipSweepResult): Section {
     const labels = Array.from({ length: r.numLayers }, (_, i) => `${i}`);
-    const c = new Chart(root, this.host, { label: 'Similarity of block outputs', exportName: 'skip-similarity', height: '360px' });
-    c.setOption(heatmapOption('Mean cosine similarity between block outputs', labels, labels, r.sublayer.similarity, this.scale(), { rowName: 'block', colName: 'block' }));
-    return { name: 'skip-similarity', charts: [c], csv: () => [['', ...labels], ...r.sublayer.similarity.map((row, i) => [labels[i], ...row])], json: () => r.sublayer.similarity };
-  }
-
-  /** Hovering a token column highlights its span in the editor; clicking selects it. */
-  private linkTokens(c: Chart): void {
-    const attach = (chart: Chart['instance']) => {
-      chart.on('mouseover', (p: { value?: unknown }) => {
-        const col = Array.isArray(p.value) ? Number(p.value[0]) : NaN;
-        if (Number.isInteger(col)) this.host.hoverToken(col);
-      });
-      chart.on('mouseout', () => this.host.hoverToken(null));
-      chart.on('click', (p: { value?: unknown }) => {
-        const col = Array.isArray(p.value) ? Number(p.value[0]) : NaN;
-        if (Number.isInteger(col)) this.host.selectToken(col);
-      });
-    };
-    attach(c.instance);
-    c.onRebuild = attach;
+    const grid = heatGrid(root, this.host, { label: 'Mean cosine similarity between block outputs', name: 'skip-similarity', rowLabels: labels.map((l) => `block ${l}`), colLabels: labels, values: r.sublayer.similarity });
+    return { name: 'skip-similarity', parts: [grid], csv: () => [['', ...labels], ...r.sublayer.similarity.map((row, i) => [labels[i], ...row])], json: () => r.sublayer.similarity };
   }
 
   private numLayers(): number {
@@ -337,12 +314,6 @@ class SkipView implements ViewInstance {
   private tokens(): TokenSpan[] {
     const r = this.result;
     return r.analysis === 'selfSpec' ? r.promptTokens : r.tokens;
-  }
-
-  private scale(): Scale {
-    const lo = this.host.cssVar('--vscode-editor-background') || '#1e1e1e';
-    const hi = this.host.cssVar('--vscode-charts-orange') || this.host.cssVar('--vscode-charts-red') || '#d18616';
-    return [lo, hi];
   }
 }
 

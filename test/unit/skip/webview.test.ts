@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { identityPlan } from '../../../protocol';
 import { layerSweep } from '../../../native/analyses/skip/sweep';
-import { importanceOption, metricValue, swapMatrix, heatmapOption, perTokenOption } from '../../../webview/skip/charts';
+import { importanceOption, metricValue, scaleOf, swapMatrix } from '../../../webview/skip/charts';
 import { addBlock, describePlan, moveSlot, removeSlot, repeatSlot, toggleSublayer } from '../../../webview/skip/planOps';
 import { specRequest } from '../../../webview/skip/specForm';
 import { ToyEngine } from './toyEngine';
@@ -39,10 +39,11 @@ test('chart options carry the sweep numbers', async () => {
   assert.equal(m[0][3], r.entries.find((e) => e.kind === 'swap' && e.layers.join() === '0,3')!.kl);
   assert.equal(m[3][0], m[0][3]);
   assert.equal(m[1][1], null);
-  const heat = heatmapOption('x', ['a'], ['b', 'c'], [[1, null]], ['#000', '#fff'], { highlightCol: 1 });
-  assert.deepEqual(heat.series[0].data, [[0, 0, 1], [1, 0, null]]);
-  assert.ok(heat.series[0].markArea);
-  assert.equal(perTokenOption(r, ['#000', '#fff'], null).xAxis.data.length, ids.length);
+  const scale = scaleOf(m);
+  const kls = r.entries.filter((e) => e.kind === 'swap').map((e) => e.kl);
+  assert.equal(scale(Math.min(...kls)), 0);
+  assert.equal(scale(Math.max(...kls)), 1);
+  assert.ok(Number.isNaN(scale(null)));
 });
 
 test('self-spec form to request', () => {
