@@ -9,7 +9,7 @@ import { runFits, type FitJob, type FitOutput } from './fit';
 import type { FitWorkerMessage } from './fitWorker';
 
 /** The worker script: the TypeScript source under tsx, the bundled file otherwise. */
-export function fitWorkerScript(): { path: string; fromSource: boolean } {
+function fitWorkerScript(): { path: string; fromSource: boolean } {
   const fromSource = __filename.endsWith('.ts');
   return { path: join(__dirname, fromSource ? 'fitWorker.ts' : 'probe-worker.js'), fromSource };
 }
