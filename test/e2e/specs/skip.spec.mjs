@@ -96,6 +96,25 @@ export default {
     assert.ok(skips.every((e) => e.kl > 0 && e.top1 <= 1), 'every block skip changes the output');
   },
 
+  async 'the per-token heatmap is linked to the prompt and keyboard reachable'({ page, helpers }) {
+    if (!model) helpers.skip('no model');
+    const view = helpers.webview();
+    await view.locator('[role=tab]', { hasText: 'Per token' }).click();
+    const map = view.locator('.ll-heatmap').first();
+    await map.locator('canvas').waitFor();
+    const decorations = () => page.locator('.monaco-editor .view-overlays div[class*="ced-"]').count();
+    const box = await map.locator('canvas').boundingBox();
+    await page.mouse.move(box.x + 2, box.y + 2);
+    const before = await decorations();
+    await page.mouse.move(box.x + Math.min(box.width - 10, 260), box.y + 10);
+    await page.waitForFunction((n) => document.querySelectorAll('.monaco-editor .view-overlays div[class*="ced-"]').length > n, before, { timeout: 10_000 });
+    await map.focus();
+    await page.keyboard.press('End');
+    const live = await view.locator('.ll-heatmap [role=status]').first().textContent();
+    assert.match(live, /skip 0, \d+:.*: \d/, live);
+    await helpers.screenshot('skip-per-token');
+  },
+
   async 'a plan without block 0 changes the continuation in the plan editor'({ helpers }) {
     if (!model) helpers.skip('no model');
     const view = helpers.webview();
