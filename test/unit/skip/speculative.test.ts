@@ -74,3 +74,43 @@ test('sampled self-speculative decoding is reproducible with a seed and stops at
   const stop = await speculativeDecode(engine, prompt, fixedPolicy(earlyExitPlan(4, 2), 4), { maxNewTokens: 16, eosTokenIds: [eos] });
   assert.deepEqual(stop.ids, greedy.slice(0, greedy.indexOf(eos) + 1));
 });
+
+test('speculative sampling keeps the full model distribution (rejection rule), though the draft differs', async () => {
+  const engine = new ToyEngine({ layers: 4, seed: 13, vocab: 12 });
+  const temperature = 1;
+  const runs = 1500;
+  const V = 12;
+  const small = [3, 7, 1, 10, 5];
+  const softmaxOf = (l: Float32Array) => {
+    const m = Math.max(...l);
+    const e = Array.from(l, (x) => Math.exp((x - m) / temperature));
+    const z = e.reduce((a, b) => a + b, 0);
+    return e.map((x) => x / z);
+  };
+  const pCache = new Map<number, { p: number[]; q: number[] }>();
+  const dists = async (t1: number) => {
+    if (!pCache.has(t1)) {
+      const seq = [...small, t1];
+      const p = softmaxOf((await engine.forward(seq, { logits: 'last' })).logits!.data);
+      const q = softmaxOf((await engine.forward(seq, { plan: earlyExitPlan(4, 0), logits: 'last' })).logits!.data);
+      pCache.set(t1, { p, q });
+    }
+    return pCache.get(t1)!;
+  };
+  const observed = new Array(V).fill(0);
+  const expected = new Array(V).fill(0);
+  const draftOnly = new Array(V).fill(0);
+  for (let seed = 1; seed <= runs; seed++) {
+    const run = await speculativeDecode(engine, small, fixedPolicy(earlyExitPlan(4, 0), 1), { maxNewTokens: 2, temperature, seed });
+    const [t1, t2] = run.ids;
+    const { p, q } = await dists(t1);
+    observed[t2] += 1 / runs;
+    for (let v = 0; v < V; v++) {
+      expected[v] += p[v] / runs;
+      draftOnly[v] += q[v] / runs;
+    }
+  }
+  const tv = (a: number[], b: number[]) => a.reduce((s, x, i) => s + Math.abs(x - b[i]), 0) / 2;
+  assert.ok(tv(draftOnly, expected) > 0.2, `the draft distribution differs from the model's (TV ${tv(draftOnly, expected)})`);
+  assert.ok(tv(observed, expected) < 0.06, `second-token distribution matches the model (TV ${tv(observed, expected)})`);
+});
