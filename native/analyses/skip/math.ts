@@ -1,4 +1,4 @@
-// Small numeric helpers for the skip analyses: row-wise log-softmax, divergences, argmax, cosines.
+// Small numeric helpers for the skip analyses: row-wise (log-)softmax, divergences, argmax, norms.
 // Everything accumulates in float64; inputs are the engine's float32 matrices.
 import type { Mat } from '../../engine/api';
 
@@ -55,14 +55,6 @@ export function argmax(x: ArrayLike<number>): number {
   return best;
 }
 
-/** Number of entries strictly greater than x[index] (0 = top-1). */
-export function rankOf(x: ArrayLike<number>, index: number): number {
-  let rank = 0;
-  const v = x[index];
-  for (let i = 0; i < x.length; i++) if (x[i] > v) rank++;
-  return rank;
-}
-
 export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];
@@ -71,20 +63,6 @@ export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 export function norm(a: ArrayLike<number>): number {
   return Math.sqrt(dot(a, a));
-}
-
-/** Cosine similarity; 0 when either vector is zero. */
-export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const na = norm(a);
-  const nb = norm(b);
-  return na > 0 && nb > 0 ? dot(a, b) / (na * nb) : 0;
-}
-
-/** ||a - b||_2 */
-export function distance(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
-  return Math.sqrt(s);
 }
 
 export function mean(xs: ArrayLike<number>): number {
