@@ -59,7 +59,7 @@ export function curveOption(runs: ProbeRunResult[], palette: string[] = PALETTE)
   return {
     tooltip: { trigger: 'axis', valueFormatter: (v: number) => `${v}%` },
     legend: { type: 'scroll', top: 0, data: series.map((s) => s.name as string).filter((n) => !/95% (lo|band)$/.test(n)) },
-    grid: { left: 48, right: 24, top: 40, bottom: 36 },
+    grid: { left: 48, right: 24, top: 60, bottom: 36 },
     xAxis: { type: 'category', data: labels, name: 'layer', nameLocation: 'middle', nameGap: 24 },
     yAxis: { type: 'value', name: 'accuracy %', min: 0, max: 100 },
     series,

@@ -55,6 +55,33 @@ export default {
     await helpers.screenshot('probe-curves');
   },
 
+  async 'a second run (mean pooling) overlays the first saved run in one chart'({ page, helpers }) {
+    const csv = join(helpers.workspace, 'gender-small.csv');
+    await helpers.withoutErrors(async () => {
+      await helpers.runCommand('layerlens: Train Probes on a Data Set…');
+      await helpers.chooseInFileDialog(csv, 'Train probes');
+      await pick(page, 'text');
+      await pick(page, 'label');
+      await pick(page, 'group');
+      await pick(page, '(none)');
+      await pick(page, 'Mean over tokens');
+      await helpers.activateTab('(mean)');
+      const view = helpers.webview();
+      await view.locator('.ll-probe-summary', { hasText: 'pooling mean' }).waitFor({ timeout: 240_000 });
+      const overlay = view.locator('select[aria-label="Saved run to overlay"]');
+      await overlay.waitFor();
+      const options = await overlay.locator('option').allTextContents();
+      const last = options.findIndex((o) => /gender-small-last/.test(o));
+      assert.ok(last > 0, options.join(' / '));
+      await overlay.selectOption({ index: last });
+      const heading = view.locator('h3', { hasText: 'Probe accuracy per layer:' });
+      await heading.waitFor({ timeout: 30_000 });
+      const text = await heading.textContent();
+      assert.match(text, /gender-small\.csv · mean · .* \| gender-small\.csv · last · /, text);
+    });
+    await helpers.screenshot('probe-overlay');
+  },
+
   async 'Probe readout from the CodeLens shows the probability heatmap on the prompt'({ page, helpers }) {
     await helpers.openFile('story.prompt.md');
     await helpers.withoutErrors(async () => {
