@@ -12,7 +12,7 @@ const builds = [
     external: ['vscode'],
   },
   {
-    entryPoints: { sidecar: 'native/sidecar.ts', cli: 'native/cli.ts' },
+    entryPoints: { sidecar: 'native/sidecar.ts', cli: 'native/cli.ts', 'probe-worker': 'native/analyses/probe/fitWorker.ts' },
     platform: 'node', format: 'cjs', target: 'node20',
     external: ['onnxruntime-node'],
   },
