@@ -47,7 +47,7 @@ export interface SweepEntry {
   layers: number[];
   plan: ExecutionPlan;
   label: string;
-  /** Mean next-token cross-entropy (nats) over all scored positions. */
+  /** Mean next-token cross-entropy (nats) over all scored positions (null in JSON for a one-token text). */
   ce: number;
   /** Mean KL(unmodified || plan) over all positions, nats. */
   kl: number;

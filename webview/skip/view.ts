@@ -7,7 +7,7 @@ import { Chart } from '../components/chart';
 import { exportCsv, exportJson, type CsvCell } from '../components/export';
 import { importanceOption, METRIC_LABELS, otherPlansOption, sublayerOption, swapMatrix, SUBLAYER_LABELS, type ImportanceMetric, type SublayerSeries, tokenLabels } from './charts';
 import { heatGrid } from './grid';
-import { button, el, select } from './dom';
+import { button, el, fmt, select } from './dom';
 import { renderEarlyExit } from './exitView';
 import { renderPlanEditor } from './planEditor';
 import { renderSelfSpec } from './specView';
@@ -201,7 +201,7 @@ class SkipView implements ViewInstance {
   private importance(root: HTMLElement, full: SkipSweepResult): Section {
     const r = this.partial ? { ...full, entries: this.partial } : full;
     const summary = el('p', { class: 'll-skip-summary' },
-      `${r.texts} text(s), ${r.positions} scored positions, base cross-entropy ${r.baseCe.toFixed(4)} nats. ` +
+      `${r.texts} text(s), ${r.positions} scored positions, base cross-entropy ${fmt(r.baseCe)} nats. ` +
       `Sweep cost: blocks evaluated = ${r.forwardEquivalents.toFixed(2)} full forwards per text for ${r.entries.length} plans (prefix reuse); ${Math.round(full.elapsedMs)} ms.`);
     root.append(el('div', { class: 'll-skip-controls' }, this.metricPicker(r)), summary, this.resweepControls(full));
     const charts = [new Chart(root, this.host, { label: 'Layer importance per block', exportName: 'skip-importance' })];

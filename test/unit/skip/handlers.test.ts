@@ -75,6 +75,10 @@ test('skip/sweep over a corpus, and bad corpora / answers are refused with codes
   assert.equal(await code(call('skip/sweep', { modelId, text, corpus: { content: '{oops', format: 'jsonl' } })), 'BAD_DATASET');
   assert.equal(await code(call('skip/sweep', { modelId, text, answerIndex: 999 })), 'BAD_REQUEST');
   assert.equal(await code(call('skip/sweep', { modelId, text, options: { spans: [7] } })), 'BAD_REQUEST');
+  // One token: nothing to predict, so no cross-entropy (null), but KL and agreement still exist.
+  const one = await call('skip/sweep', { modelId, ids: [1], options: { swaps: false, sublayers: false } });
+  assert.equal(one.baseCe, null);
+  assert.ok(one.entries.every((e) => e.ce === null && e.kl >= 0));
 });
 
 test('skip/earlyExit returns curves for the three rules', async () => {
