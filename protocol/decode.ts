@@ -176,6 +176,3 @@ export interface DecodeMethods {
   'decode/neurons': { params: NeuronsParams; result: NeuronsResult };
   'decode/contrastive': { params: ContrastiveParams; result: ContrastiveResult };
 }
-
-/** What the decode panel shows. */
-export type DecodePanelResult = DecodeLayersResult;

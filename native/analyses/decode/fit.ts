@@ -41,7 +41,7 @@ const GRAD_ELEMENTS = 1 << 24;
 export const FIT_DEFAULTS = { heldOut: 0.2, ridge: 1e-6, steps: 300, learningRate: 3e-3, batch: 256, maxTrainTokens: 8192, seed: 1 };
 
 /** Deterministic split: every k-th text is held out (at least one text on each side). */
-export function splitHeldOut<T>(texts: T[], fraction: number): { train: T[]; heldOut: T[] } {
+function splitHeldOut<T>(texts: T[], fraction: number): { train: T[]; heldOut: T[] } {
   if (texts.length < 2) throw new ModelError('BAD_DATASET', 'Fitting a lens needs at least two texts (one is held out)');
   if (!(fraction > 0 && fraction < 1)) throw new ModelError('BAD_REQUEST', 'heldOut must be between 0 and 1');
   const every = Math.max(2, Math.round(1 / fraction));
