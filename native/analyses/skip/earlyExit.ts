@@ -4,13 +4,12 @@
 import type { Engine, Mat } from '../../engine/api';
 import type { EarlyExitResult, ExitRule, ExitRuleResult } from '../../../protocol/skip';
 import { argmax, entropyLog, logSoftmax, row } from './math';
+import { lensGrid } from '../decode/lens';
 import { basePass } from './sweep';
 
 /** Maps block `layer`'s output residual [T, d] to logits [T, V]. */
 export type Lens = (layer: number, residual: Mat) => Promise<Mat>;
 
-/** The logit lens: final norm + unembedding on the residual. */
-export const logitLens = (engine: Engine): Lens => (_layer, residual) => engine.head(residual);
 
 /** Per layer and token lens statistics, [layer][token]. */
 export interface LensStats {
@@ -59,10 +58,18 @@ export function exitRuleResult(stats: LensStats, rule: ExitRule, thresholds: num
   return { rule, curve, exitLayers };
 }
 
-/** Lens statistics for every block output of the unmodified model. */
-export async function lensStats(engine: Engine, ids: number[], lens: Lens, signal?: AbortSignal): Promise<LensStats> {
+/**
+ * Lens statistics for every block output of the unmodified model: with the logit lens (default) in
+ * the ORT lens head (one call, nothing vocab-sized in JS), else through `lens`.
+ */
+export async function lensStats(engine: Engine, ids: number[], lens?: Lens, signal?: AbortSignal): Promise<LensStats> {
   const base = await basePass(engine, ids, signal);
   const L = engine.layerMap.numLayers;
+  if (!lens) {
+    const states = base.states.slice(1).map((s) => s.residual);
+    const { grid } = await lensGrid(engine, states, { targets: ids.map(() => -1), k: 1 });
+    return { maxProb: grid.topProbs.map((r) => r.map((c) => c[0])), entropy: grid.entropy, top1: grid.topIds.map((r) => r.map((c) => c[0])) };
+  }
   const stats: LensStats = { maxProb: [], entropy: [], top1: [] };
   for (let l = 0; l < L; l++) {
     signal?.throwIfAborted();
@@ -87,6 +94,7 @@ export async function lensStats(engine: Engine, ids: number[], lens: Lens, signa
 export interface EarlyExitInput {
   ids: number[];
   thresholds?: Partial<Record<ExitRule, number[]>>;
+  /** Default: the logit lens (final norm + unembedding). */
   lens?: Lens;
   signal?: AbortSignal;
 }
@@ -95,7 +103,7 @@ export interface EarlyExitInput {
 export async function earlyExit(engine: Engine, input: EarlyExitInput): Promise<Omit<EarlyExitResult, 'analysis' | 'tokens' | 'elapsedMs'>> {
   if (input.ids.length === 0) throw new Error('nothing to analyse: the text has no tokens');
   const L = engine.layerMap.numLayers;
-  const stats = await lensStats(engine, input.ids, input.lens ?? logitLens(engine), input.signal);
+  const stats = await lensStats(engine, input.ids, input.lens, input.signal);
   const defaults = DEFAULT_THRESHOLDS(L);
   const rules = (Object.keys(defaults) as ExitRule[]).map((rule) => exitRuleResult(stats, rule, input.thresholds?.[rule] ?? defaults[rule]));
   const final = stats.top1[L - 1];

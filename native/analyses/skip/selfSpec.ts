@@ -3,7 +3,7 @@
 // and self-speculative decoding side by side, and check losslessness.
 import type { Engine } from '../../engine/api';
 import type { DraftMode, SelfSpecResult, SpecToken } from '../../../protocol/skip';
-import { lensStats, logitLens } from './earlyExit';
+import { lensStats } from './earlyExit';
 import { mean } from './math';
 import { earlyExitPlan, skipPlan } from './plans';
 import { decode, DynamicExitPolicy, fixedPolicy, speculativeDecode, type DecodeOptions, type DraftPolicy } from './speculative';
@@ -72,7 +72,7 @@ export async function searchSkipSet(engine: Engine, prompt: number[], opts: Deco
 
 /** Acceptance each early-exit layer would have on the prompt itself (DEL's warm start). */
 async function promptAcceptance(engine: Engine, prompt: number[], signal?: AbortSignal): Promise<number[]> {
-  const stats = await lensStats(engine, prompt, logitLens(engine), signal);
+  const stats = await lensStats(engine, prompt, undefined, signal);
   const L = engine.layerMap.numLayers;
   const final = stats.top1[L - 1];
   return stats.top1.slice(0, L - 1).map((r) => mean(r.map((v, t) => (v === final[t] ? 1 : 0))));

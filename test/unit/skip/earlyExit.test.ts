@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { earlyExit, exitLayer, exitRuleResult, type LensStats } from '../../../native/analyses/skip/earlyExit';
+import { earlyExit, exitLayer, exitRuleResult, lensStats, type LensStats } from '../../../native/analyses/skip/earlyExit';
 import { earlyExitPlan } from '../../../native/analyses/skip/plans';
 import { ToyEngine } from './toyEngine';
 
@@ -51,4 +51,14 @@ test('simulated exits predict what a plan exiting at that block predicts', async
       assert.ok(Math.abs(p - 1 / row.reduce((s, x) => s + Math.exp(x - m), 0)) < 1e-5);
     });
   }
+});
+
+test('a custom lens function gives the same statistics as the built-in logit lens when it is the logit lens', async () => {
+  const engine = new ToyEngine({ layers: 3, seed: 4 });
+  const ids = [2, 9, 4, 4, 7];
+  const builtIn = await lensStats(engine, ids);
+  const custom = await lensStats(engine, ids, (_layer, residual) => engine.head(residual));
+  assert.deepEqual(custom.top1, builtIn.top1);
+  custom.maxProb.forEach((r, l) => r.forEach((p, t) => assert.ok(Math.abs(p - builtIn.maxProb[l][t]) < 1e-5)));
+  custom.entropy.forEach((r, l) => r.forEach((h, t) => assert.ok(Math.abs(h - builtIn.entropy[l][t]) < 1e-4)));
 });
