@@ -255,7 +255,7 @@ class DecodeView implements ViewInstance {
     this.chart.setOption({
       title: { text: `Target ${tokenText(r, r.targets[pos])} at token ${pos} ${tokenText(r, r.tokens[pos].id)}`, left: 0, textStyle: { fontSize: 12 } },
       tooltip: { trigger: 'axis' },
-      legend: { top: 24, left: 0 },
+      legend: { top: 24, left: 0, type: 'scroll' },
       grid: { top: 64, left: 50, right: 50, bottom: 30 },
       xAxis: { type: 'category', data: r.layerNames },
       yAxis: [

@@ -134,4 +134,29 @@ export default {
     const lastTop = result.vocab[grid.topIds[L][T - 1][0]].replace(/ /g, '·').replace(/&/g, '&amp;').replace(/</g, '&lt;');
     assert.ok(svg.includes(lastTop.slice(0, 3)), `SVG lacks ${lastTop}`);
   },
+
+  async 'a fitted linear-shortcut lens can be chosen in the panel and compared with the logit lens'({ page, helpers }) {
+    if (!model) helpers.skip('no model');
+    await helpers.clearNotifications();
+    await helpers.runCommand('layerlens: Fit Lens (Linear Shortcut / Tuned)…');
+    await page.locator('.quick-input-title', { hasText: 'Fit which lens?' }).waitFor();
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'least squares from each layer' }).first().click();
+    await page.locator('.quick-input-title', { hasText: 'Corpus to fit the lens on' }).waitFor();
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Workspace prompts + demo corpus' }).first().click();
+    // Until the fit is done the panel answers "No shortcut lens has been fitted"; then it shows the lens.
+    const view = helpers.webview();
+    const heading = view.locator('h3', { hasText: 'Linear shortcut' }).first();
+    await helpers.withoutErrors(async () => {
+      const until = Date.now() + 150_000;
+      while (!(await heading.isVisible())) {
+        if (Date.now() > until) throw new Error(`the shortcut lens never became available: ${await view.locator('.ll-dec-error').first().textContent()}`);
+        await view.locator('select').first().selectOption('shortcut');
+        await page.waitForTimeout(2000);
+      }
+    });
+    await view.locator('select').nth(1).selectOption('logit');
+    await view.locator('select').nth(2).selectOption('diff');
+    await view.locator('h3', { hasText: 'Linear shortcut − Logit lens' }).first().waitFor();
+    await helpers.screenshot('decode-shortcut-diff');
+  },
 };
