@@ -91,7 +91,8 @@ export function register(server: SidecarServer): void {
     const affine = await Promise.all(lenses.map((l) => (l === 'logit' ? undefined : fittedLens(model, params.lensDir, l))));
     ctx.progress(0.1, 'running the model');
     const states = await collectStates(engine, ids, ctx.signal);
-    const requested = params.target === undefined ? nextTokenTargets(ids) : ids.map(() => resolveTarget(model, params.target!));
+    const fixed = params.target === undefined || params.target === null ? undefined : resolveTarget(model, params.target);
+    const requested = fixed === undefined ? nextTokenTargets(ids) : ids.map(() => fixed);
     const grids: LensGrid[] = [];
     let targets: number[] = requested;
     for (const [i, lens] of affine.entries()) {
