@@ -5,8 +5,9 @@ Planted structure (what the lens / skip / probe pillars should find):
   * pronoun agreement: one named character (gender from the name; the words girl/boy appear only in
     some intros) referred back to by he/she/his/her. A sentence starting with "Then" or a clause
     after "because" always continues with the character's pronoun;
-  * colour recall: an object with a colour mentioned early ("She had a red ball."), sometimes a
-    distractor object with another colour, and late in the story "What colour was the ball? It was red.";
+  * colour recall: an object with a colour mentioned early ("She had a red ball."), often again
+    ("She played with her red ball."), sometimes a distractor object with another colour, and late in
+    the story "What colour was the ball? It was red." (then the same question about the distractor);
   * counting: "He counted the stars: three, four, five, six." (consecutive number words from a random start);
   * mood: every story is happy or sad; mood words and sentences agree with it.
 """
@@ -160,6 +161,8 @@ def make_story(rng):
     middle = [mood_sentence(rng, c, mood), mood_action(rng, c, mood), then_sentence(rng, c)]
     if distractor:
         middle.append(f'{cap(c.subj)} also saw a {distractor[0]} {distractor[1]}.')
+    if rng.random() < 0.7:
+        middle.append(f'{cap(c.subj)} played with {c.poss} {colour} {obj}.')
     if rng.random() < 0.5:
         sentence, counting = counting_sentence(rng, c)
         middle.append(sentence)
@@ -169,6 +172,8 @@ def make_story(rng):
     rng.shuffle(middle)
     s += middle
     s.append(f'What colour was the {obj}? It was {colour}.')
+    if distractor:
+        s.append(f'What colour was the {distractor[1]}? It was {distractor[0]}.')
     s.append(ending(rng, c, mood))
     return Story(' '.join(s), c, mood, obj, colour, distractor, counting, s)
 

@@ -82,17 +82,22 @@ def main():
     ap.add_argument('--lr', type=float, default=3e-3)
     ap.add_argument('--eval-every', type=int, default=300)
     ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('--out', default=WORK_DIR, help='folder for checkpoint.pt and metrics.json')
+    ap.add_argument('--heads', type=int, default=Config.num_attention_heads)
+    ap.add_argument('--kv-heads', type=int, default=Config.num_key_value_heads)
+    ap.add_argument('--rope-theta', type=float, default=Config.rope_theta)
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(SEEDS['init'])
-    os.makedirs(WORK_DIR, exist_ok=True)
+    os.makedirs(args.out, exist_ok=True)
     bpe = BPE.load(os.path.join(MODEL_DIR, 'tokenizer.json'))
     heldout = [r['text'] for r in read_jsonl(os.path.join(DATA_DIR, 'heldout.jsonl'))]
     tasks = read_jsonl(os.path.join(DATA_DIR, 'tasks.jsonl'))
     excluded = set(heldout)
 
-    config = Config(vocab_size=len(bpe.vocab))
+    config = Config(vocab_size=len(bpe.vocab), num_attention_heads=args.heads, num_key_value_heads=args.kv_heads,
+                    rope_theta=args.rope_theta)
     model = LlamaForCausalLM(config)
     n_params = sum(p.numel() for p in model.parameters())
     print(f'config {config.to_dict()}, {n_params} parameters', flush=True)
@@ -136,7 +141,7 @@ def main():
             print('eval', json.dumps(ev), flush=True)
             history.append(ev)
             torch.save({'config': config.to_dict(), 'state_dict': model.state_dict()},
-                       os.path.join(WORK_DIR, 'checkpoint.pt'))
+                       os.path.join(args.out, 'checkpoint.pt'))
 
     model.eval()
     metrics = {
@@ -148,7 +153,7 @@ def main():
                                                                    for t in ('pronoun', 'colour', 'count')},
         'history': history,
     }
-    with open(os.path.join(WORK_DIR, 'metrics.json'), 'w') as f:
+    with open(os.path.join(args.out, 'metrics.json'), 'w') as f:
         json.dump(metrics, f, indent=1)
     print('final', json.dumps({k: v for k, v in metrics.items() if k != 'history'}), flush=True)
 

@@ -51,4 +51,9 @@ describe('demo model tokenizer', () => {
     assert.equal(t.eosId, CONFIG.eos_token_id);
     assert.equal(t.decode(t.encode(heldout[0]).ids), heldout[0]);
   });
+
+  it('has a chat template that wraps a user turn as BOS + text (the model was never trained on chat)', () => {
+    const t = ModelTokenizer.load(findModelFiles(DEMO_MODEL));
+    assert.deepEqual(t.encode(heldout[1], { chatTemplate: true }).ids, t.encode(heldout[1]).ids);
+  });
 });
