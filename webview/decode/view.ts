@@ -21,6 +21,8 @@ interface DecodeViewState {
   mode?: CompareMode;
   metric?: DecodeMetric;
   pinned?: Cell;
+  /** DoLa premature layer ('auto': the largest JSD from the output). */
+  premature?: string;
 }
 
 function field<T extends string>(label: string, options: { value: T; label: string }[], value: T, onChange: (v: T) => void): HTMLLabelElement {
@@ -173,7 +175,11 @@ class DecodeView implements ViewInstance {
       button('SVG', () => this.host.exportFile('svg', this.maps[0].svg(), 'utf8', 'decode-heatmap.svg'), { secondary: true, title: 'Export the heatmap as SVG' }),
       button('CSV', () => exportCsv(this.host, csvRows(r, r.grids), 'decode-layers'), { secondary: true, title: 'Export the numbers as CSV' }),
       button('JSON', () => exportJson(this.host, r, 'decode-layers'), { secondary: true, title: 'Export the result as JSON' }),
-      button('Contrastive next token', () => void this.runContrastive(), { secondary: true, title: 'DoLa: final layer contrasted with a premature layer' }),
+      field('Premature layer', [{ value: 'auto', label: 'Auto (max JSD)' }, ...r.layerNames.slice(0, -1).map((name, i) => ({ value: String(i), label: name }))], this.state.premature ?? 'auto', (v) => {
+        this.state.premature = v;
+        this.save();
+      }),
+      button('Contrastive next token', () => void this.runContrastive(), { secondary: true, title: 'DoLa: the output contrasted with a premature layer' }),
     );
     for (const m of this.maps) m.dispose();
     this.maps = [];
@@ -272,7 +278,8 @@ class DecodeView implements ViewInstance {
   private async runContrastive(): Promise<void> {
     this.dola.replaceChildren(el('p', {}, 'Running contrastive decoding…'));
     try {
-      this.contrastive = await this.host.request<ContrastiveResult>('contrastive', {});
+      const premature = this.state.premature && this.state.premature !== 'auto' ? Number(this.state.premature) : undefined;
+      this.contrastive = await this.host.request<ContrastiveResult>('contrastive', { premature });
     } catch (e) {
       this.dola.replaceChildren(el('p', { class: 'll-dec-error' }, (e as Error).message));
       return;

@@ -28,7 +28,8 @@ export function handlePanelRequest(ctx: FeatureContext) {
       }
       case 'contrastive': {
         const b = await base(ctx, stored);
-        return ctx.request('decode/contrastive', { modelId: b.modelId, text: b.text, ids: b.text === undefined ? b.ids : undefined }) satisfies Promise<ContrastiveResult>;
+        const premature = typeof p.premature === 'number' ? p.premature : undefined;
+        return ctx.request('decode/contrastive', { modelId: b.modelId, text: b.text, ids: b.text === undefined ? b.ids : undefined, premature }) satisfies Promise<ContrastiveResult>;
       }
       default:
         throw new Error(`unknown decode panel request ${method}`);

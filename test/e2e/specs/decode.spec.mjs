@@ -159,4 +159,17 @@ export default {
     await view.locator('h3', { hasText: 'Linear shortcut − Logit lens' }).first().waitFor();
     await helpers.screenshot('decode-shortcut-diff');
   },
+
+  async 'contrastive decoding shows greedy and DoLa next tokens for a chosen premature layer'({ helpers }) {
+    if (!model) helpers.skip('no model');
+    const view = helpers.webview();
+    await view.locator('label', { hasText: 'Premature layer' }).locator('select').selectOption({ label: 'block 0' });
+    await view.locator('vscode-button', { hasText: 'Contrastive next token' }).click();
+    const caption = view.locator('.ll-dec-table caption', { hasText: 'premature layer: block 0' });
+    await caption.waitFor({ timeout: 30_000 });
+    const rows = await view.locator('.ll-dec-table tbody tr').count();
+    assert.ok(rows >= 1, 'the table lists next tokens');
+    assert.match(await view.locator('.ll-dec-table tbody tr').first().textContent(), /\d+\.\d%/);
+    await helpers.screenshot('decode-contrastive');
+  },
 };
