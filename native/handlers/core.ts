@@ -4,7 +4,7 @@ import * as ort from 'onnxruntime-node';
 import { version } from '../../package.json';
 import type { ExecutionProviderName, GeneratePartial, GenerateResult, ModelInfo } from '../../protocol';
 import { argmax, softmax } from '../analyses/skip/math';
-import { rng } from '../analyses/skip/speculative';
+import { rng } from '../util/random';
 import type { LoadedModel } from '../model/load';
 import { ModelError } from '../onnx/errors';
 import type { SidecarServer } from '../server';

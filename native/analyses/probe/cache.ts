@@ -7,6 +7,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { ProbeCacheDtype } from '../../../protocol';
+import { floatToHalf, halfToFloat } from '../../onnx/tensor';
 
 /** Everything the cached features depend on. Any change gives another cache folder. */
 export interface CacheKey {
@@ -58,48 +59,11 @@ async function writeAtomic(path: string, data: Uint8Array | string): Promise<voi
   await rename(tmp, path);
 }
 
-// IEEE 754 half precision <-> single precision (round to nearest even).
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-export function toHalf(x: number): number {
-  f32[0] = x;
-  const bits = u32[0];
-  const sign = (bits >>> 16) & 0x8000;
-  const exp = (bits >>> 23) & 0xff;
-  let mant = bits & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let half = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    if (rem > mid || (rem === mid && half & 1)) half++;
-    return sign | half;
-  }
-  let half = sign | (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;
-  return half;
-}
-
-export function fromHalf(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >>> 10) & 0x1f;
-  const mant = h & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 0x1f) return mant ? NaN : sign * Infinity;
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
-}
 
 function encode(data: Float32Array, dtype: ProbeCacheDtype): Uint8Array {
   if (dtype === 'float32') return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const out = new Uint16Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = toHalf(data[i]);
+  for (let i = 0; i < data.length; i++) out[i] = floatToHalf(data[i]);
   return new Uint8Array(out.buffer);
 }
 
@@ -111,7 +75,7 @@ function decodeInto(bytes: Buffer, dtype: ProbeCacheDtype, out: Float32Array, of
     return v.length;
   }
   const v = new Uint16Array(copy.buffer);
-  for (let i = 0; i < v.length; i++) out[offset + i] = fromHalf(v[i]);
+  for (let i = 0; i < v.length; i++) out[offset + i] = halfToFloat(v[i]);
   return v.length;
 }
 

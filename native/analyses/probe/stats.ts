@@ -1,22 +1,8 @@
-// Classification metrics, fold intervals and a seeded random source for the probes.
+// Classification metrics and fold intervals for the probes (seeded random sources live in native/util/random).
 import type { FoldInterval } from '../../../protocol';
 
-/** Seeded uniform [0, 1) generator (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { gaussian, rng } from '../../util/random';
 
-/** Standard normal draws from a uniform source (Box–Muller). */
-export function gaussian(rand: () => number): () => number {
-  return () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
-}
 
 /** Fisher–Yates shuffle in place. */
 export function shuffle<T>(a: T[], rand: () => number): T[] {

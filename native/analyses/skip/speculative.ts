@@ -9,6 +9,7 @@ import { isIdentityPlan, type ExecutionPlan, type TapName } from '../../../proto
 import type { SpecToken, SelfSpecStats } from '../../../protocol/skip';
 import { argmax, row, softmax } from './math';
 import { earlyExitPlan } from './plans';
+import { rng } from '../../util/random';
 
 /** Tokens a draft may propose per round at most. */
 export const MAX_DRAFT = 8;
@@ -22,18 +23,6 @@ export interface DecodeOptions {
   seed?: number;
   eosTokenIds?: number[];
   signal?: AbortSignal;
-}
-
-/** Deterministic PRNG (mulberry32) so sampled runs are reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function sample(p: Float64Array, rand: () => number): number {

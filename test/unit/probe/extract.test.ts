@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fromHalf, toHalf } from '../../../native/analyses/probe/cache';
+import { floatToHalf as toHalf, halfToFloat as fromHalf } from '../../../native/onnx/tensor';
 import { extractFeatures, probeTaps } from '../../../native/analyses/probe/extract';
 import type { LoadedModel } from '../../../native/model/load';
 import { genderRows, loadStories } from './stories';
