@@ -86,6 +86,8 @@ def main():
     ap.add_argument('--heads', type=int, default=Config.num_attention_heads)
     ap.add_argument('--kv-heads', type=int, default=Config.num_key_value_heads)
     ap.add_argument('--rope-theta', type=float, default=Config.rope_theta)
+    ap.add_argument('--init', help='continue from this checkpoint (its config wins over the size flags)')
+    ap.add_argument('--data-seed', type=int, default=SEEDS['train'], help='seed of the training story stream')
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -98,7 +100,12 @@ def main():
 
     config = Config(vocab_size=len(bpe.vocab), num_attention_heads=args.heads, num_key_value_heads=args.kv_heads,
                     rope_theta=args.rope_theta)
+    init = torch.load(args.init) if args.init else None
+    if init:
+        config = Config(**init['config'])
     model = LlamaForCausalLM(config)
+    if init:
+        model.load_state_dict(init['state_dict'])
     n_params = sum(p.numel() for p in model.parameters())
     print(f'config {config.to_dict()}, {n_params} parameters', flush=True)
     decay = [p for p in model.parameters() if p.dim() >= 2]
@@ -106,7 +113,7 @@ def main():
     opt = torch.optim.AdamW([{'params': decay, 'weight_decay': 0.1}, {'params': no_decay, 'weight_decay': 0.0}],
                             lr=args.lr, betas=(0.9, 0.95))
 
-    rng = random.Random(SEEDS['train'])
+    rng = random.Random(args.data_seed)
     skipped, tokens, recent, losses = 0, 0, [], []
     history = []
     start = time.time()
@@ -146,6 +153,7 @@ def main():
     model.eval()
     metrics = {
         'config': config.to_dict(), 'parameters': n_params, 'steps': args.steps, 'batch': args.batch,
+        'init': args.init, 'data_seed': args.data_seed,
         'peak_lr': args.lr, 'train_tokens': tokens, 'train_stories': args.steps * args.batch,
         'heldout_duplicates_skipped': skipped, 'train_seconds': round(time.time() - start, 1),
         'train_loss_last_100_steps': sum(losses[-100:]) / len(losses[-100:]), 'heldout_loss': mean_loss(model, bpe, heldout),
