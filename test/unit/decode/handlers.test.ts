@@ -4,39 +4,24 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, test } from 'node:test';
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
-import type { ParamsOf, ResultOf, SidecarMethod } from '../../../protocol';
-import { registerAll } from '../../../native/handlers';
-import { SidecarServer } from '../../../native/server';
+import { startInMemorySidecar, type InMemorySidecar } from '../support/rpc';
 import { refTopK } from './reference';
 
 const MODEL = path.resolve(__dirname, '../../../../shared/models/stories260K');
-let client: MessageConnection;
+let sidecar: InMemorySidecar;
 let modelId: string;
 let lensDir: string;
-let served: Promise<void>;
-
-function call<M extends SidecarMethod>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
-  return client.sendRequest(method, params) as Promise<ResultOf<M>>;
-}
+const call: InMemorySidecar['call'] = (method, params, cancel) => sidecar.call(method, params, cancel);
 
 before(async () => {
-  const up = new PassThrough();
-  const down = new PassThrough();
-  const server = new SidecarServer({ log: () => {} });
-  registerAll(server);
-  served = server.listen(createMessageConnection(new StreamMessageReader(up), new StreamMessageWriter(down)));
-  client = createMessageConnection(new StreamMessageReader(down), new StreamMessageWriter(up));
-  client.listen();
+  sidecar = startInMemorySidecar();
   modelId = (await call('model/load', { path: MODEL, provider: 'cpu' })).id;
   lensDir = mkdtempSync(path.join(os.tmpdir(), 'layerlens-lens-'));
 });
 
 after(async () => {
-  client.dispose();
-  await served;
+  await sidecar.close();
   rmSync(lensDir, { recursive: true, force: true });
 });
 

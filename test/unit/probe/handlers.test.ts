@@ -4,50 +4,34 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, test } from 'node:test';
-import { CancellationTokenSource, createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
-import { PROGRESS_NOTIFICATION, type ParamsOf, type ProgressParams, type ResultOf, type SidecarErrorData, type SidecarMethod } from '../../../protocol';
-import { registerAll } from '../../../native/handlers';
-import { SidecarServer } from '../../../native/server';
+import { CancellationTokenSource } from 'vscode-jsonrpc/node';
+import type { ProgressParams, SidecarErrorData } from '../../../protocol';
+import { errorOf, startInMemorySidecar, type InMemorySidecar } from '../support/rpc';
 import { genderRows, STORIES, writeGenderCsv } from './stories';
 
-let client: MessageConnection;
+let sidecar: InMemorySidecar;
+let progress: ProgressParams[];
 let modelId: string;
 let dir: string;
-let served: Promise<void>;
-const progress: ProgressParams[] = [];
+const call: InMemorySidecar['call'] = (method, params, cancel) => sidecar.call(method, params, cancel);
 
-function call<M extends SidecarMethod>(method: M, params: ParamsOf<M>, token?: CancellationTokenSource): Promise<ResultOf<M>> {
-  return (token ? client.sendRequest(method, params, token.token) : client.sendRequest(method, params)) as Promise<ResultOf<M>>;
-}
-
+/** The error a request must end with. */
 async function code(p: Promise<unknown>): Promise<SidecarErrorData> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof ResponseError);
-    return e.data as SidecarErrorData;
-  }
-  throw new Error('expected an error');
+  const err = await errorOf(p);
+  assert.ok(err, 'expected an error');
+  return err;
 }
 
 before(async () => {
-  const up = new PassThrough();
-  const down = new PassThrough();
-  const server = new SidecarServer({ log: () => {} });
-  registerAll(server);
-  served = server.listen(createMessageConnection(new StreamMessageReader(up), new StreamMessageWriter(down)));
-  client = createMessageConnection(new StreamMessageReader(down), new StreamMessageWriter(up));
-  client.onNotification(PROGRESS_NOTIFICATION, (p: ProgressParams) => progress.push(p));
-  client.listen();
+  sidecar = startInMemorySidecar();
+  progress = sidecar.progress;
   modelId = (await call('model/load', { path: STORIES, provider: 'cpu' })).id;
   dir = mkdtempSync(path.join(os.tmpdir(), 'layerlens-probe-rpc-'));
 });
 
 after(async () => {
-  client.dispose();
-  await served;
+  await sidecar.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

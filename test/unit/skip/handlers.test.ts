@@ -3,50 +3,25 @@
 // custom plans, and clear errors for bad input.
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, test } from 'node:test';
-import { createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
-import { PROGRESS_NOTIFICATION, type ParamsOf, type ProgressParams, type ResultOf, type SidecarMethod } from '../../../protocol';
-import { registerAll } from '../../../native/handlers';
-import { SidecarServer } from '../../../native/server';
+import type { ProgressParams } from '../../../protocol';
+import { errorOf, startInMemorySidecar, type InMemorySidecar } from '../support/rpc';
 
 const MODEL = path.resolve(__dirname, '../../../../shared/models/stories260K');
-let client: MessageConnection;
+let sidecar: InMemorySidecar;
+let progress: ProgressParams[];
 let modelId: string;
-let served: Promise<void>;
-const progress: ProgressParams[] = [];
 const text = 'Once upon a time, there was a little girl named Lily. She loved to play';
-
-function call<M extends SidecarMethod>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
-  return client.sendRequest(method, params) as Promise<ResultOf<M>>;
-}
-
-async function code(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (e) {
-    assert.ok(e instanceof ResponseError);
-    return (e.data as { code?: string } | undefined)?.code;
-  }
-}
+const call: InMemorySidecar['call'] = (method, params, cancel) => sidecar.call(method, params, cancel);
+const code = async (p: Promise<unknown>): Promise<string | undefined> => (await errorOf(p))?.code;
 
 before(async () => {
-  const up = new PassThrough();
-  const down = new PassThrough();
-  const server = new SidecarServer({ log: () => {} });
-  registerAll(server);
-  served = server.listen(createMessageConnection(new StreamMessageReader(up), new StreamMessageWriter(down)));
-  client = createMessageConnection(new StreamMessageReader(down), new StreamMessageWriter(up));
-  client.onNotification(PROGRESS_NOTIFICATION, (p: ProgressParams) => progress.push(p));
-  client.listen();
+  sidecar = startInMemorySidecar();
+  progress = sidecar.progress;
   modelId = (await call('model/load', { path: MODEL, provider: 'cpu' })).id;
 });
 
-after(async () => {
-  client.dispose();
-  await served;
-});
+after(() => sidecar.close());
 
 test('skip/sweep scores every plan, marks the answer, streams partial entries', async () => {
   const tokens = (await call('model/tokenize', { modelId, text })).tokens;
