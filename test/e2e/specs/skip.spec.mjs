@@ -2,42 +2,14 @@
 // layer-importance chart of the loaded model; its JSON export agrees with the model file run directly
 // (base cross-entropy); a plan built in the plan editor (block 0 removed) changes the continuation.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
-import { root } from '../../../tools/setup.mjs';
+import { exportTo, modelUnderTest, referenceLogits } from '../support.mjs';
 
 export const timeout = 240_000;
 
-const demoOnnx = join(root, 'demo/model/onnx/model.onnx');
-const stories = join(root, '../shared/models/stories260K');
-
-function modelUnderTest() {
-  if (existsSync(demoOnnx)) return { folder: join(root, 'demo/model'), onnx: demoOnnx, demo: true };
-  if (existsSync(join(stories, 'onnx/model.onnx'))) return { folder: stories, onnx: join(stories, 'onnx/model.onnx'), demo: false };
-  return undefined;
-}
-
 /** Mean next-token cross-entropy of `ids` computed from the ONNX file directly (no layerlens code). */
 async function referenceCe(onnxFile, ids) {
-  const session = await ort.InferenceSession.create(onnxFile);
-  const T = ids.length;
-  const ints = (type, values) =>
-    type === 'int32' ? new ort.Tensor('int32', Int32Array.from(values), [1, T]) : new ort.Tensor('int64', BigInt64Array.from(values.map(BigInt)), [1, T]);
-  const feeds = {};
-  for (const m of session.inputMetadata) {
-    if (m.name === 'input_ids') feeds[m.name] = ints(m.type, ids);
-    else if (m.name === 'attention_mask') feeds[m.name] = ints(m.type, ids.map(() => 1));
-    else if (m.name === 'position_ids') feeds[m.name] = ints(m.type, ids.map((_, i) => i));
-    else {
-      const dims = m.shape.map((d) => (typeof d === 'number' ? d : /past/.test(d) ? 0 : 1));
-      feeds[m.name] = m.type === 'float16' ? new ort.Tensor('float16', new Uint16Array(0), dims) : new ort.Tensor('float32', new Float32Array(0), dims);
-    }
-  }
-  const out = await session.run(feeds, ['logits']);
-  await session.release();
-  const logits = out.logits.data;
-  const V = logits.length / T;
+  const { logits, T, V } = await referenceLogits(onnxFile, ids);
   let ce = 0;
   for (let t = 0; t + 1 < T; t++) {
     const row = logits.subarray(t * V, (t + 1) * V);
@@ -46,23 +18,6 @@ async function referenceCe(onnxFile, ids) {
     ce -= row[ids[t + 1]] - lse;
   }
   return ce / (T - 1);
-}
-
-/** Clicks a panel button and answers the save dialog with `file`; returns the written bytes. */
-async function exportTo(page, helpers, label, suggested, file) {
-  await helpers.webview().locator('vscode-button', { hasText: label }).first().click();
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await page.waitForFunction((name) => document.querySelector('.quick-input-widget input')?.value.endsWith(name), suggested, { timeout: 10_000 });
-  await input.fill(file);
-  await page.waitForFunction((f) => document.querySelector('.quick-input-widget input')?.value === f, file, { timeout: 5_000 });
-  await page.keyboard.press('Enter');
-  const until = Date.now() + 20_000;
-  while (!existsSync(file) || statSync(file).size === 0) {
-    if (Date.now() > until) throw new Error(`${label} export did not write ${file}`);
-    await page.waitForTimeout(250);
-  }
-  return readFileSync(file);
 }
 
 let model;
