@@ -7,6 +7,17 @@ import { exportTo, modelUnderTest, referenceLogits } from '../support.mjs';
 
 export const timeout = 180_000;
 
+/**
+ * Picks a quick-pick item by filtering for its label `text` and pressing Enter once that item is the focused row.
+ * (Clicking races with the list re-rendering when one quick pick follows another.)
+ */
+async function pickByKeyboard(page, text) {
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first().waitFor();
+  await page.locator('.quick-input-widget input').fill(text);
+  await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: text }).first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+}
+
 /** Next-token argmax at every position, from the model file itself (no layerlens code involved). */
 async function referenceTop1(onnxFile, ids) {
   const { logits, T, V } = await referenceLogits(onnxFile, ids);
@@ -89,9 +100,9 @@ export default {
     await helpers.clearNotifications();
     await helpers.runCommand('layerlens: Fit Lens (Linear Shortcut / Tuned)…');
     await page.locator('.quick-input-title', { hasText: 'Fit which lens?' }).waitFor();
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'least squares from each layer' }).first().click();
+    await pickByKeyboard(page, 'Linear shortcut');
     await page.locator('.quick-input-title', { hasText: 'Corpus to fit the lens on' }).waitFor();
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Workspace prompts + demo corpus' }).first().click();
+    await pickByKeyboard(page, 'Workspace prompts + demo corpus');
     // Until the fit is done the panel answers "No shortcut lens has been fitted"; then it shows the lens.
     const view = helpers.webview();
     const heading = view.locator('h3', { hasText: 'Linear shortcut' }).first();
