@@ -147,6 +147,10 @@ def write_model_card(metrics, inspect, onnx_bytes):
         'acc_pronoun': f"{100 * t['pronoun']:.0f}%", 'acc_colour': f"{100 * t['colour']:.0f}%",
         'acc_count': f"{100 * t['count']:.0f}%",
         'n_pronoun': n['pronoun'], 'n_colour': n['colour'], 'n_count': n['count'],
+        'acc_colour_once': f"{100 * t['colour, said once']:.0f}%", 'n_colour_once': n['colour, said once'],
+        'acc_colour_other': f"{100 * t['colour, other colour in context']:.0f}%",
+        'n_colour_other': n['colour, other colour in context'],
+        'recall_weight': f"{metrics['recall_weight']:g}", 'embedding_decay': f"{metrics['embedding_decay']:g}",
         **inspection_tables(inspect, c['num_hidden_layers']),
     }
     with open(os.path.join(MODEL_DIR, 'MODEL_CARD.md'), 'w') as f:

@@ -29,7 +29,12 @@ PLACES = ['park', 'beach', 'garden', 'forest', 'lake', 'farm', 'zoo', 'shop', 'h
 TRAITS = ['kind', 'brave', 'small', 'funny', 'curious', 'quiet', 'clever', 'shy']
 RELATIVES = ['mom', 'dad', 'grandma', 'grandpa', 'aunt', 'uncle', 'friend', 'teacher']
 
-FILLERS = [
+# Colour facts: make each colour word predictable somewhere, so the model has to keep the colours
+# apart (a corpus where colours are interchangeable everywhere except at recall lets them collapse).
+COLOUR_FACTS = ['The grass was green.', 'The sky was blue.', 'The snow was white.', 'The sun was yellow.',
+                'The night was black.', 'The mud was brown.']
+OBJECT_ADJECTIVES = ['shiny', 'new', 'old', 'big', 'small', 'soft']
+FILLERS = COLOUR_FACTS + [
     'The sun was warm.', 'The sky was clear.', 'The birds sang in the trees.', 'A little dog ran by.',
     'The wind was soft.', 'It was a nice day.', 'The grass was wet.', 'A cat slept on the wall.',
     'The trees were tall.', 'A frog jumped into the pond.', 'The clouds moved slowly.',
@@ -77,6 +82,10 @@ class Story:
     sentences: list = field(default_factory=list)
 
 
+def article(word):
+    return 'an' if word[0] in 'aeiou' else 'a'
+
+
 def cap(s):
     return s[0].upper() + s[1:]
 
@@ -99,9 +108,9 @@ def intro(rng, c):
 def object_sentence(rng, c, colour, obj, first):
     who = c.name if first else cap(c.subj)
     return rng.choice([
-        f'{who} had a {colour} {obj}.',
-        f'{who} found a {colour} {obj} under the tree.',
-        f'{who} got a {colour} {obj} from {c.poss} {rng.choice(RELATIVES)}.',
+        f'{who} had {article(colour)} {colour} {obj}.',
+        f'{who} found {article(colour)} {colour} {obj} under the tree.',
+        f'{who} got {article(colour)} {colour} {obj} from {c.poss} {rng.choice(RELATIVES)}.',
         f'{who} loved {c.poss} {colour} {obj}.',
     ])
 
@@ -158,9 +167,11 @@ def make_story(rng):
     if rng.random() < 0.5:
         s.append(rng.choice(FILLERS))
     s.append(object_sentence(rng, c, colour, obj, first=rng.random() < 0.5))
+    if rng.random() < 0.4:
+        s.append(f'The {obj} was {colour} and {rng.choice(OBJECT_ADJECTIVES)}.')
     middle = [mood_sentence(rng, c, mood), mood_action(rng, c, mood), then_sentence(rng, c)]
     if distractor:
-        middle.append(f'{cap(c.subj)} also saw a {distractor[0]} {distractor[1]}.')
+        middle.append(f'{cap(c.subj)} also saw {article(distractor[0])} {distractor[0]} {distractor[1]}.')
     if rng.random() < 0.7:
         middle.append(f'{cap(c.subj)} played with {c.poss} {colour} {obj}.')
     if rng.random() < 0.5:
@@ -201,6 +212,13 @@ def task_prompts(story, rng):
         prefix = ', '.join(seq[:k]) + ','
         out.append(('count', t[:i + len(prefix)], seq[k]))
     return out
+
+
+def colour_case(prompt, answer):
+    """How hard a colour-recall prompt is: (times the answer colour is said in the prompt, whether another
+    colour is said too: a distractor object or a colour fact, so copying any colour is not enough)."""
+    words = prompt.replace('.', ' ').replace('?', ' ').replace(',', ' ').split()
+    return words.count(answer), any(w in COLOURS and w != answer for w in words)
 
 
 def gender_probe_example(rng):

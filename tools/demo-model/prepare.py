@@ -78,13 +78,19 @@ def heldout_tasks():
     return [c for rows in cases.values() for c in rows[:TASK_CASES]]
 
 
+def prompt_of(story, task):
+    return next(p for t, p, _ in grammar.task_prompts(story, random.Random(0)) if t == task)
+
+
 def write_workspace():
     """Prompt files from distinct workspace stories (one per file) and a prompts.jsonl with answers."""
     os.makedirs(WORKSPACE_DIR, exist_ok=True)
     rng = random.Random(SEEDS['workspace'])
     stories = grammar.make_stories(SEEDS['workspace'], 40)
     rows = [dict(task=t, prompt=p, answer=a) for s in stories for t, p, a in grammar.task_prompts(s, rng)]
-    colour_story = next(s for s in stories if s.distractor)
+    # The colour demo: a distractor object, and the asked-about colour said only once, far back.
+    colour_story = next(s for s in stories if s.distractor and
+                        grammar.colour_case(prompt_of(s, 'colour'), s.colour) == (1, True))
     count_story = next(s for s in stories if s.counting and s is not colour_story)
     sad = next(s for s in stories if s.mood == 'sad' and all(s is not x for x in (colour_story, count_story)))
     whole = next(s for s in stories if all(s is not x for x in (colour_story, count_story, sad)))
@@ -94,7 +100,7 @@ def write_workspace():
         'colour.prompt.md': prompt(colour_story, 'colour'),
         'counting.prompt.md': prompt(count_story, 'count'),
         'mood.prompt.md': ' '.join(sad.sentences[:-1] + [f'At the end of the day, {sad.character.subj} was']),
-        'story.prompt.md': whole.text,
+        'story.prompt.md': ' '.join(whole.sentences[:-1]),  # the model writes the ending
     }
     for name, text in files.items():
         with open(os.path.join(WORKSPACE_DIR, name), 'w') as f:
