@@ -83,22 +83,28 @@ def mean_loss(model, bpe, texts, batch=50):
     return total / count
 
 
+def task_slices(case):
+    """The task of a held-out case, plus the harder colour-recall slices it belongs to: 'colour, said once'
+    (the colour appears only once before the question) and 'colour, other colour in context' (copying
+    any colour is not enough)."""
+    names = [case['task']]
+    if case['task'] == 'colour':
+        mentions, other = grammar.colour_case(case['prompt'], case['answer'])
+        names += ['colour, said once'] * (mentions == 1) + ['colour, other colour in context'] * other
+    return names
+
+
 @torch.no_grad()
 def task_accuracy(model, bpe, cases):
     """Share of prompts whose greedy next token is the answer word (all answers are single tokens), per
-    task, plus two harder slices of colour recall: 'colour, said once' (the colour appears only once
-    before the question) and 'colour, other colour in context' (copying any colour is not enough)."""
+    task slice (see task_slices)."""
     by_task = {}
     for c in cases:
         ids = bpe.encode(c['prompt'])
         answer = bpe.encode(c['answer'], bos=False)  # the normaliser prepends the word's space
         assert len(answer) == 1, c
         pred = model.logits(torch.tensor([ids]))[0, -1].argmax().item()
-        slices = [c['task']]
-        if c['task'] == 'colour':
-            mentions, other = grammar.colour_case(c['prompt'], c['answer'])
-            slices += ['colour, said once'] * (mentions == 1) + ['colour, other colour in context'] * other
-        for name in slices:
+        for name in task_slices(c):
             by_task.setdefault(name, []).append(pred == answer[0])
     return {t: sum(v) / len(v) for t, v in by_task.items()}
 
@@ -106,11 +112,7 @@ def task_accuracy(model, bpe, cases):
 def task_counts(cases):
     counts = {}
     for c in cases:
-        names = [c['task']]
-        if c['task'] == 'colour':
-            mentions, other = grammar.colour_case(c['prompt'], c['answer'])
-            names += ['colour, said once'] * (mentions == 1) + ['colour, other colour in context'] * other
-        for name in names:
+        for name in task_slices(c):
             counts[name] = counts.get(name, 0) + 1
     return counts
 
