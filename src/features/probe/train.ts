@@ -1,6 +1,7 @@
 // layerlens.probeTrain: pick a data set (CSV / TSV / JSONL / JSON), its text / label / group / span
 // columns and the pooling, train per-layer probes in the sidecar, and show the curves. Malformed rows
 // are listed and skipped only when the user agrees.
+import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -17,13 +18,34 @@ async function pickColumn(columns: string[], title: string, optional: boolean, g
   return pick?.label;
 }
 
+/** The labelled data sets bundled with the demo model (demo/data/probe-*.csv), when present. */
+function demoDataSets(ctx: FeatureContext): { label: string; description: string; file: string }[] {
+  const dir = path.join(ctx.extension.extensionPath, 'demo', 'data');
+  return [
+    { name: 'gender', what: 'female / male, grouped by name; span = the name' },
+    { name: 'sentiment', what: 'happy / sad, grouped by mood word' },
+  ]
+    .map(({ name, what }) => ({ label: `Demo data: ${name}`, description: what, file: path.join(dir, `probe-${name}.csv`) }))
+    .filter((d) => existsSync(d.file));
+}
+
+/** The data set file: the command's argument, a bundled demo data set, or one the user picks. */
+async function askFile(ctx: FeatureContext, arg: unknown): Promise<string | undefined> {
+  if (arg instanceof vscode.Uri) return arg.fsPath;
+  const demo = demoDataSets(ctx);
+  if (demo.length) {
+    const choose = { label: '$(folder-opened) Choose a File…', description: 'CSV, TSV, JSONL or JSON with a text and a label column', file: '' };
+    const pick = await vscode.window.showQuickPick([choose, ...demo], { title: 'Data set to train probes on', ignoreFocusOut: true });
+    if (!pick) return undefined;
+    if (pick.file) return pick.file;
+  }
+  const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Train probes', filters: { 'Labelled data': ['csv', 'tsv', 'jsonl', 'json'] } });
+  return picked?.[0]?.fsPath;
+}
+
 /** Asks for the data set and its columns; undefined when the user backs out. */
 async function askSpec(ctx: FeatureContext, arg: unknown): Promise<{ spec: ProbeDatasetSpec; pooling: ProbePooling } | undefined> {
-  let file = arg instanceof vscode.Uri ? arg.fsPath : undefined;
-  if (!file) {
-    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Train probes', filters: { 'Labelled data': ['csv', 'tsv', 'jsonl', 'json'] } });
-    file = picked?.[0]?.fsPath;
-  }
+  const file = await askFile(ctx, arg);
   if (!file) return undefined;
   const info = await ctx.request('probe/inspectDataset', { path: file });
   const text = await pickColumn(info.columns, 'Text column', false, /^(text|sentence|prompt|input)$/i);

@@ -36,6 +36,7 @@ export default {
     writeFileSync(csv, [lines[0], ...kept].join('\n') + '\n');
     await helpers.withoutErrors(async () => {
       await helpers.runCommand('layerlens: Train Probes on a Data Set…');
+      await pick(page, 'Choose a File');
       await helpers.chooseInFileDialog(csv, 'Train probes');
       await pick(page, 'text');
       await pick(page, 'label');
@@ -59,6 +60,7 @@ export default {
     const csv = join(helpers.workspace, 'gender-small.csv');
     await helpers.withoutErrors(async () => {
       await helpers.runCommand('layerlens: Train Probes on a Data Set…');
+      await pick(page, 'Choose a File');
       await helpers.chooseInFileDialog(csv, 'Train probes');
       await pick(page, 'text');
       await pick(page, 'label');
