@@ -8,7 +8,7 @@ import type { FeatureContext } from './features/api';
 import { ShellContext } from './features/context';
 import { ModelService } from './models/service';
 import { PROMPT_COMMANDS, PROMPT_SELECTOR, PromptCodeLensProvider } from './prompts/codelens';
-import { promptDocumentKind } from './prompts/discovery';
+import { documentKind } from './prompts/resolve';
 import { ResultStore } from './results/store';
 import type { Services } from './services';
 import { SidecarClient, describeStop } from './sidecar/client';
@@ -106,6 +106,6 @@ async function registerMissingFeatureCommands(extension: vscode.ExtensionContext
 
 /** Context key for the walkthrough's "open a prompt" step. */
 function setPromptContext(editor: vscode.TextEditor | undefined): void {
-  const kind = editor ? promptDocumentKind(editor.document.fileName) : undefined;
+  const kind = editor ? documentKind(editor.document) : undefined;
   void vscode.commands.executeCommand('setContext', 'layerlens.promptOpen', kind !== undefined);
 }

@@ -11,10 +11,11 @@ import { join } from 'node:path';
 import { installVsix, makeProfile, makeWorkspace, openInConnectedWindow, startCodeServer } from './code-server.mjs';
 import { ensureNpmDeps, ensureTools, packageVsix, root } from './setup.mjs';
 
-/** The prompt to open (relative path): story.prompt.md, else the first *.prompt.md, else any Markdown file. */
+/** The file to open (relative path): demo-prompts.md (every demo prompt with what to try), else story.prompt.md,
+ * else the first *.prompt.md, else any Markdown file. */
 function firstPrompt(ws) {
   const files = readdirSync(ws, { recursive: true }).map(String).filter((f) => !f.startsWith('.')).sort();
-  return files.find((f) => f === 'story.prompt.md') ?? files.find((f) => f.endsWith('.prompt.md')) ?? files.find((f) => f.endsWith('.md'));
+  return files.find((f) => f === 'demo-prompts.md') ?? files.find((f) => f === 'story.prompt.md') ?? files.find((f) => f.endsWith('.prompt.md')) ?? files.find((f) => f.endsWith('.md'));
 }
 
 function hasLocalCode() {

@@ -3,6 +3,7 @@ import type { ShellCommand } from '../services';
 import { deleteResult } from './deleteResult';
 import { exportResult } from './exportResult';
 import { loadDemoModel } from './loadDemoModel';
+import { openDemoPrompts } from './openDemoPrompts';
 import { openModel } from './openModel';
 import { pickModel } from './pickModel';
 import { refreshResults } from './refreshResults';
@@ -14,6 +15,7 @@ import { testPanelMessage, testState } from './testState';
 export const shellCommands: readonly ShellCommand[] = [
   openModel,
   loadDemoModel,
+  openDemoPrompts,
   pickModel,
   showResults,
   restartSidecar,

@@ -1,8 +1,7 @@
 // CodeLens above each prompt: "Decode layers · Skip sweep · Probe readout", each calling the
 // feature command with the PromptRef.
 import * as vscode from 'vscode';
-import { findPrompts } from './discovery';
-import { promptRef } from './resolve';
+import { documentPrompts, promptRef } from './resolve';
 
 /** The three feature entry commands, in lens order. */
 export const PROMPT_COMMANDS = [
@@ -33,7 +32,7 @@ export class PromptCodeLensProvider implements vscode.CodeLensProvider {
     // The analyses need a model, and model loading is disabled in untrusted workspaces.
     if (!vscode.workspace.isTrusted) return [];
     const lenses: vscode.CodeLens[] = [];
-    for (const found of findPrompts(doc.fileName, doc.getText())) {
+    for (const found of documentPrompts(doc)) {
       const ref = promptRef(doc, found);
       // Above the opening ``` line for fences, above the prompt's first line otherwise.
       const line = Math.max(0, ref.range.start.line - (found.source === 'fence' ? 1 : 0));

@@ -2,7 +2,19 @@
 // selection, else the prompt under the cursor.
 import * as vscode from 'vscode';
 import type { PromptRef } from '../features/api';
-import { findPrompts, promptAt, type FoundPrompt } from './discovery';
+import { findPrompts, promptAt, promptDocumentKind, type FoundPrompt, type PromptDocumentKind } from './discovery';
+
+/** The kind of prompt document `doc` is: by its file name, or Markdown for an untitled (or other
+ * unnamed) document in the Markdown language, such as the one "Open Demo Prompts" opens. */
+export function documentKind(doc: vscode.TextDocument): PromptDocumentKind | undefined {
+  return promptDocumentKind(doc.fileName) ?? (doc.languageId === 'markdown' ? 'markdown' : undefined);
+}
+
+/** The prompts of `doc` (see documentKind). */
+export function documentPrompts(doc: vscode.TextDocument): FoundPrompt[] {
+  const known = promptDocumentKind(doc.fileName) !== undefined;
+  return findPrompts(known || documentKind(doc) !== 'markdown' ? doc.fileName : `${doc.fileName}.md`, doc.getText());
+}
 
 /** The PromptRef of a prompt found in `doc`. */
 export function promptRef(doc: vscode.TextDocument, found: FoundPrompt): PromptRef {
@@ -24,7 +36,7 @@ export function resolvePrompt(arg?: unknown): PromptRef | undefined {
     const text = doc.getText(editor.selection);
     if (text.trim()) return { uri: doc.uri, range: new vscode.Range(editor.selection.start, editor.selection.end), text };
   }
-  const prompts = findPrompts(doc.fileName, doc.getText());
+  const prompts = documentPrompts(doc);
   // A whole prompt file is one prompt wherever the cursor is (e.g. in its front matter).
   const found = promptAt(prompts, doc.offsetAt(editor.selection.active)) ?? (prompts.length === 1 && prompts[0].source === 'file' ? prompts[0] : undefined);
   return found ? promptRef(doc, found) : undefined;

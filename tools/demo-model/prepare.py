@@ -106,6 +106,52 @@ def write_workspace():
         with open(os.path.join(WORKSPACE_DIR, name), 'w') as f:
             f.write(text + '\n')
     write_jsonl(os.path.join(WORKSPACE_DIR, 'prompts.jsonl'), rows[:24])
+    with open(os.path.join(WORKSPACE_DIR, 'demo-prompts.md'), 'w') as f:
+        f.write(demo_prompts_markdown(files, colour_story))
+
+
+def demo_prompts_markdown(files, colour_story):
+    """One Markdown page with every workspace prompt in a ```prompt block and what to try on it: the
+    extension's "Open Demo Prompts" command opens a copy (the .vsix ships this file, not the workspace)."""
+    fence = lambda name: f'```prompt\n{files[name]}\n```\n'
+    return f'''# layerlens demo prompts
+
+Prompts for the bundled demo model, a tiny Llama trained on generated stories with planted structure
+(its model card: `demo/model/MODEL_CARD.md` in the extension). Each block below is a prompt: use the
+**Decode layers · Skip sweep · Probe readout** links above it. The first analysis loads the demo model.
+
+## Colour recall
+
+The colour of the {colour_story.obj} is said once, far back, and another coloured object comes after it.
+**Decode layers**, then click the top row's cell at the last token to make its top word (the colour) the
+target: the rank across depth shows how late the colour reaches the prediction. **Skip sweep** on the
+prompt with the answer added ("It was {colour_story.colour}") and the answer token marked in the panel:
+which blocks carry the recall.
+
+{fence('colour.prompt.md')}
+## Pronoun
+
+Only the name tells whether the next word is "he" or "she". **Decode layers** shows at which block the
+pronoun becomes the top prediction; **Probe readout** with a gender probe (train one with
+**layerlens: Train Probes…** on `demo/data/probe-gender.csv`) reads the gender token by token.
+
+{fence('pronoun.prompt.md')}
+## Counting
+
+The next word is the next number. **Skip sweep**: which block the count needs.
+
+{fence('counting.prompt.md')}
+## Mood
+
+A sad story that ends just before the mood word. **Decode layers**: when the sad words take over.
+
+{fence('mood.prompt.md')}
+## A story
+
+A whole story up to its ending: **Decode layers** over every token, **Skip sweep** with early exit and
+self-speculative decoding (the ending is what the model writes).
+
+{fence('story.prompt.md')}'''
 
 
 def main():

@@ -46,6 +46,26 @@ export default {
     await helpers.screenshot('shell-codelens');
   },
 
+  async '"Open Demo Prompts" opens every demo prompt, with its CodeLens, in a new Markdown document'({ page, helpers }) {
+    const bundled = readFileSync(join(root, 'demo/workspace/demo-prompts.md'), 'utf8');
+    const fences = bundled.match(/^```prompt$/gm).length;
+    assert.ok(fences >= 5, `${fences} prompts`);
+    await helpers.runCommand('layerlens: Open Demo Prompts');
+    await page.locator('.tab.active', { hasText: 'Untitled' }).waitFor();
+    await page.locator('.editor-instance .view-lines', { hasText: 'layerlens demo prompts' }).first().waitFor();
+    const titles = await helpers.codeLensTitles();
+    assert.deepEqual(titles.slice(0, 3), ['Decode layers', 'Skip sweep', 'Probe readout']);
+    // A lens on the untitled document runs like one on a file: the first prompt (the colour question).
+    await helpers.withoutErrors(async () => {
+      await helpers.clickCodeLens('Decode layers');
+      const view = helpers.webview();
+      await view.locator('.ll-heatmap canvas').first().waitFor({ timeout: 90_000 });
+      const summary = await view.locator('.ll-dec-summary').first().textContent();
+      assert.match(summary, /tokens · \d+ blocks/, summary);
+    });
+    await page.locator('.tab', { hasText: 'Decode layers: One day' }).first().waitFor();
+  },
+
   async 'loading the demo model shows it in the status bar'({ helpers }) {
     await helpers.clearNotifications();
     const text = await helpers.loadDemoModel();

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { CONFIG, DEMO_DATA, DEMO_WORKSPACE, loadTokenizer, readJsonl, type TaskCase } from './helpers';
+import { findPrompts } from '../../../src/prompts/discovery';
 
 type Row = { text: string; label: string; group: string; span: string };
 
@@ -81,5 +82,13 @@ describe('demo data', () => {
     const rows = readJsonl<TaskCase>(path.join(DEMO_WORKSPACE, 'prompts.jsonl'));
     assert.deepEqual([...counts(rows.map((r) => r.task)).keys()].sort(), ['colour', 'count', 'pronoun']);
     assert.ok(rows.every((r) => typeof r.prompt === 'string' && r.prompt.length > 0));
+  });
+
+  it('demo-prompts.md ("Open Demo Prompts") has every prompt file as a ```prompt block the CodeLens finds', () => {
+    const md = fs.readFileSync(path.join(DEMO_WORKSPACE, 'demo-prompts.md'), 'utf8');
+    const found = findPrompts('/w/demo-prompts.md', md).map((p) => p.text.trim());
+    const files = fs.readdirSync(DEMO_WORKSPACE).filter((x) => x.endsWith('.prompt.md')).sort();
+    assert.equal(found.length, files.length);
+    for (const f of files) assert.ok(found.includes(fs.readFileSync(path.join(DEMO_WORKSPACE, f), 'utf8').trim()), f);
   });
 });
