@@ -33,6 +33,9 @@ export interface StoredResult<R = unknown> {
   result: R;
 }
 
+/** A result to store and show: its prompt may be given as the PromptRef that was analysed. */
+export type ResultToShow<R = unknown> = Omit<StoredResult<R>, 'id' | 'createdAt' | 'prompt'> & { prompt?: PromptRef | StoredResult['prompt'] };
+
 export interface FeatureContext {
   readonly extension: vscode.ExtensionContext;
   /** Typed sidecar request; restarts the sidecar if it died; rejects with a readable Error on failure. */
@@ -47,7 +50,7 @@ export interface FeatureContext {
   /** The prompt to analyse: from CodeLens arguments, else the selection, else the prompt under the cursor. */
   resolvePrompt(arg?: unknown): PromptRef | undefined;
   /** Persists a result and opens (or reveals) its panel, linked to its prompt. */
-  showResult<R>(result: Omit<StoredResult<R>, 'id' | 'createdAt'>): Promise<StoredResult<R>>;
+  showResult<R>(result: ResultToShow<R>): Promise<StoredResult<R>>;
   /** Handles a webview 'request' message of this feature's panels (method names are feature-private). */
   onWebviewRequest(kind: PanelKind, handler: (method: string, params: unknown, stored: StoredResult) => Promise<unknown>): vscode.Disposable;
   /** Settings under layerlens.* */

@@ -11,11 +11,11 @@ import { mayExceedTokens } from '../prompts/limits';
 import { resolvePrompt } from '../prompts/resolve';
 import type { ResultStore } from '../results/store';
 import { SidecarError, type SidecarClient } from '../sidecar/client';
-import type { FeatureContext, PromptRef, RequestOptions, StoredResult } from './api';
+import type { FeatureContext, PromptRef, RequestOptions, ResultToShow, StoredResult } from './api';
 
 type WebviewRequestHandler = (method: string, params: unknown, stored: StoredResult) => Promise<unknown>;
 type RerunHandler = Parameters<FeatureContext['registerRerun']>[1];
-type NewResult = Omit<StoredResult, 'id' | 'createdAt'>;
+type StoredInput = Omit<StoredResult, 'id' | 'createdAt'>;
 
 export class ShellContext implements FeatureContext, PanelServices, vscode.Disposable {
   readonly panels: PanelManager;
@@ -80,8 +80,10 @@ export class ShellContext implements FeatureContext, PanelServices, vscode.Dispo
     return resolvePrompt(arg);
   }
 
-  async showResult<R>(result: Omit<StoredResult<R>, 'id' | 'createdAt'>): Promise<StoredResult<R>> {
-    const stored = await this.store.save(result);
+  async showResult<R>(result: ResultToShow<R>): Promise<StoredResult<R>> {
+    const p = result.prompt;
+    const prompt = p && 'range' in p ? { uri: p.uri.toString(), startOffset: (await vscode.workspace.openTextDocument(p.uri)).offsetAt(p.range.start), text: p.text } : p;
+    const stored = await this.store.save<R>({ ...result, prompt });
     this.panels.show(stored);
     return stored;
   }
@@ -129,7 +131,7 @@ export class ShellContext implements FeatureContext, PanelServices, vscode.Dispo
     }
     const handler = this.rerunHandlers.get(stored.kind);
     const title = `Re-running ${stored.title}`;
-    let next: NewResult;
+    let next: StoredInput;
     try {
       next = await this.progressNotification(title, (opts) => {
         const relay: Required<RequestOptions> = {
@@ -151,7 +153,7 @@ export class ShellContext implements FeatureContext, PanelServices, vscode.Dispo
     panel.setResult(await this.store.update(stored.id, { ...next, prompt: next.prompt ?? stored.prompt }));
   }
 
-  private async defaultRerun(stored: StoredResult, prompt: { ref: PromptRef; startOffset: number } | undefined, opts: Required<RequestOptions>): Promise<NewResult> {
+  private async defaultRerun(stored: StoredResult, prompt: { ref: PromptRef; startOffset: number } | undefined, opts: Required<RequestOptions>): Promise<StoredInput> {
     const model = await this.models.ensureModel();
     const params: Record<string, unknown> = { ...(stored.request.params as Record<string, unknown>) };
     if ('modelId' in params) params.modelId = model.id;

@@ -32,13 +32,12 @@ export async function decodeLayers(ctx: FeatureContext, arg?: unknown): Promise<
     }
   });
   if (!result) return;
-  const doc = await vscode.workspace.openTextDocument(prompt.uri);
   await ctx.showResult({
     kind: 'decode',
     title: `Decode layers: ${firstWords(prompt.text)}`,
     modelId: model.id,
     modelName: model.name,
-    prompt: { uri: prompt.uri.toString(), startOffset: doc.offsetAt(prompt.range.start), text: prompt.text },
+    prompt,
     tokens: result.tokens,
     request: { method: 'decode/layers', params },
     result,

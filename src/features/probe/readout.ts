@@ -42,13 +42,12 @@ export async function probeReadout(ctx: FeatureContext, arg?: unknown): Promise<
   const params: ProbeReadoutParams = { modelId: model.id, text: prompt.text, probeFile };
   const result = await ctx.withProgress('Probe readout', (opts) => ctx.request('probe/readout', params, opts));
   if (!result) return;
-  const doc = await vscode.workspace.openTextDocument(prompt.uri);
   await ctx.showResult({
     kind: 'probe',
     title: `Probe readout (${result.probe.datasetName}): ${firstWords(prompt.text)}`,
     modelId: model.id,
     modelName: model.name,
-    prompt: { uri: prompt.uri.toString(), startOffset: doc.offsetAt(prompt.range.start), text: prompt.text },
+    prompt,
     tokens: result.tokens,
     request: { method: 'probe/readout', params },
     result,

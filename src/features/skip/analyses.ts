@@ -11,13 +11,12 @@ async function show(ctx: FeatureContext, prompt: PromptRef, title: string, metho
   // The method/params pair is typed per call site below; the request is generic here.
   const result = (await ctx.withProgress(title, (opts) => ctx.request(method, full as never, opts))) as EarlyExitResult | SelfSpecResult | undefined;
   if (!result) return;
-  const doc = await vscode.workspace.openTextDocument(prompt.uri);
   await ctx.showResult({
     kind: 'skip',
     title: `${title}: ${firstWords(prompt.text)}`,
     modelId: model.id,
     modelName: model.name,
-    prompt: { uri: prompt.uri.toString(), startOffset: doc.offsetAt(prompt.range.start), text: prompt.text },
+    prompt,
     tokens: result.analysis === 'selfSpec' ? result.promptTokens : result.tokens,
     request: { method, params: full },
     result,

@@ -20,13 +20,12 @@ export async function runSweep(ctx: FeatureContext, prompt: PromptRef, extra: Pa
   const params: SkipSweepParams = { modelId: model.id, text: prompt.text, options: sweepOptions(ctx), ...extra };
   const result = await ctx.withProgress('Skip sweep', (opts) => ctx.request('skip/sweep', params, opts));
   if (!result) return;
-  const doc = await vscode.workspace.openTextDocument(prompt.uri);
   await ctx.showResult({
     kind: 'skip',
     title: `Skip sweep: ${firstWords(prompt.text)}`,
     modelId: model.id,
     modelName: model.name,
-    prompt: { uri: prompt.uri.toString(), startOffset: doc.offsetAt(prompt.range.start), text: prompt.text },
+    prompt,
     tokens: result.tokens,
     request: { method: 'skip/sweep', params },
     result,
