@@ -9,6 +9,19 @@ import { root } from '../../tools/setup.mjs';
 const demoOnnx = join(root, 'demo/model/onnx/model.onnx');
 const stories = join(root, '../shared/models/stories260K');
 
+/** Clicks the first "Decode layers" CodeLens in view and waits for the panel's heatmap; returns the webview. */
+export async function decodeFromCodeLens(helpers) {
+  let view;
+  await helpers.withoutErrors(async () => {
+    await helpers.clickCodeLens('Decode layers');
+    view = helpers.webview();
+    await view.locator('.ll-heatmap canvas').first().waitFor({ timeout: 90_000 });
+    const summary = await view.locator('.ll-dec-summary').first().textContent();
+    assert.match(summary, /tokens · \d+ blocks/, summary);
+  });
+  return view;
+}
+
 /** The demo model when it has been built, else stories260K (a real model with the same layout). */
 export function modelUnderTest() {
   if (existsSync(demoOnnx)) return { folder: join(root, 'demo/model'), onnx: demoOnnx, demo: true };

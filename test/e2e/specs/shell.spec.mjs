@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { root } from '../../../tools/setup.mjs';
+import { decodeFromCodeLens } from '../support.mjs';
 
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
@@ -56,13 +57,7 @@ export default {
     const titles = await helpers.codeLensTitles();
     assert.deepEqual(titles.slice(0, 3), ['Decode layers', 'Skip sweep', 'Probe readout']);
     // A lens on the untitled document runs like one on a file: the first prompt (the colour question).
-    await helpers.withoutErrors(async () => {
-      await helpers.clickCodeLens('Decode layers');
-      const view = helpers.webview();
-      await view.locator('.ll-heatmap canvas').first().waitFor({ timeout: 90_000 });
-      const summary = await view.locator('.ll-dec-summary').first().textContent();
-      assert.match(summary, /tokens · \d+ blocks/, summary);
-    });
+    await decodeFromCodeLens(helpers);
     await page.locator('.tab', { hasText: 'Decode layers: One day' }).first().waitFor();
   },
 
