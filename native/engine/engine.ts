@@ -5,7 +5,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { identityPlan, type ExecutionPlan, type LayerMap, type PlanPatch, type PlanSlot, type TapName } from '../../protocol';
 import { ModelError } from '../onnx/errors';
-import { inlineExternalData, saveModel, type ModelProto, type TensorProto } from '../onnx/model';
+import { inlineExternalData, onnx, saveModel, type ModelProto, type TensorProto } from '../onnx/model';
 import { DT, ortTypeOf, tensorToFloat32 } from '../onnx/tensor';
 import type { GraphMapping } from '../graph/map';
 import type { Partition, StageSpec } from '../graph/partition';
@@ -17,7 +17,36 @@ import { intTensor, matToTensor, sliceRows, tensorToMat, zeros, type FloatDType 
 interface Stage {
   spec: Omit<StageSpec, 'model'>;
   session: ort.InferenceSession;
+  /** Runs in flight; a retired stage (a joined block replaced by its sublayers) is released when it reaches 0. */
+  busy: number;
+  retired?: boolean;
 }
+
+/**
+ * The sessions of one block. A separable block starts `joined` (attention + MLP in one session: one
+ * session run and one thread-pool hand-over per block instead of two); the first plan that needs the
+ * boundary between its sublayers (a sublayer skip, a patch at resid_mid) replaces it by `attn` + `mlp`
+ * sessions built from `split`. A non-separable block has one `block` session.
+ */
+interface LayerStages {
+  attn?: Stage;
+  mlp?: Stage;
+  block?: Stage;
+  joined?: Stage;
+  split?: { attn: StageSpec; mlp: StageSpec };
+  splitting?: Promise<void>;
+}
+
+/** What a slot run should return besides the residual (copies out of onnxruntime are skipped otherwise). */
+interface SlotNeeds {
+  attnOut: boolean;
+  residMid: boolean;
+  mlpOut: boolean;
+}
+const ALL_OUTPUTS: SlotNeeds = { attnOut: true, residMid: true, mlpOut: true };
+
+/** Initializers smaller than this stay in memory when their stages are loaded (canonicalisation adds small ones). */
+const RELEASE_MIN_BYTES = 1024;
 
 interface InputInfo {
   type: string;
@@ -77,6 +106,11 @@ export interface EngineParts {
   /** The original model for the monolithic reference: a file path or encoded bytes. */
   monolithic: string | (() => Uint8Array);
   weights: WeightSource;
+  /**
+   * With `releaseWeights`: the initializers of these names as in the model file (external data left as
+   * references), to load a stage whose weights were released (the sublayer stages of a joined block).
+   */
+  reloadInitializers?: (names: string[]) => TensorProto[];
 }
 
 /** Engine over stage sessions; build with `createEngine`. */
@@ -100,9 +134,12 @@ export class LayeredEngine implements Engine {
     private readonly parts: Omit<EngineParts, 'mapping'>,
     mapping: GraphMapping,
     private readonly prelude: Stage,
-    private readonly layers: { attn?: Stage; mlp?: Stage; block?: Stage }[],
+    private readonly layers: LayerStages[],
     private readonly headStage: Stage,
     shared: Partition['sharedInitializers'],
+    /** Initializer bytes dropped after loading (with their length), re-read for lazily built stages. */
+    private readonly released: Map<TensorProto, number>,
+    private readonly externalDir?: string,
   ) {
     this.layerMap = mapping.layerMap;
     // keep only what is needed: the canonical graph holds the weights
@@ -121,37 +158,34 @@ export class LayeredEngine implements Engine {
   }
 
   /**
-   * Create one session per stage. With `externalDir`, external-data weights are read just before their
-   * stage is encoded; with `releaseWeights`, an initializer's bytes are dropped once the last stage
-   * using it has its session. Together they keep at most about one stage's weights on the JS side.
+   * Create one session per stage: the prelude, each block (joined attention + MLP where separable), the
+   * head. With `externalDir`, external-data weights are read just before their stage is encoded; with
+   * `releaseWeights`, an initializer's bytes are dropped once the last stage using it has its session.
+   * Together they keep at most about one stage's weights on the JS side.
    */
   static async create({ mapping, ...parts }: EngineParts, partition: Partition, opts: { releaseWeights?: boolean; externalDir?: string } = {}): Promise<LayeredEngine> {
-    const uses = new Map<string, number>();
-    const stageInits = (spec: StageSpec) => spec.model.graph?.initializer ?? [];
-    for (const spec of [partition.prelude, ...partition.sublayers, partition.head]) for (const t of stageInits(spec)) uses.set(t.name!, (uses.get(t.name!) ?? 0) + 1);
-    // Stages are written to a temporary folder with their weights as external data and loaded from
-    // there: onnxruntime then maps the weights instead of keeping a parsed copy of the model bytes.
-    const stageDir = fs.mkdtempSync(path.join(os.tmpdir(), 'layerlens-stages-'));
+    const layerSpecs = mapping.layerMap.blocks.map((_, layer) => {
+      const subs = partition.sublayers.filter((s) => s.layer === layer);
+      const joined = partition.joined[layer];
+      return joined ? { joined, split: { attn: subs.find((s) => s.kind === 'attn')!, mlp: subs.find((s) => s.kind === 'mlp')! } } : { subs };
+    });
+    const eager = [partition.prelude, ...layerSpecs.flatMap((l) => (l.joined ? [l.joined] : l.subs!)), partition.head];
+    const uses = new Map<TensorProto, number>();
+    for (const spec of eager) for (const t of stageInits(spec)) uses.set(t, (uses.get(t) ?? 0) + 1);
+    const released = new Map<TensorProto, number>();
     const make = async (spec: StageSpec): Promise<Stage> => {
-      if (opts.externalDir) inlineExternalData(spec.model, opts.externalDir, [...stageInits(spec)]);
-      const file = path.join(stageDir, 'stage.onnx');
-      saveModel(spec.model, file, { externalData: 'stage.onnx_data' });
+      const stage = await loadStage(parts.factory, spec, opts.externalDir);
       if (opts.releaseWeights) {
         for (const t of stageInits(spec)) {
-          const left = uses.get(t.name!)! - 1;
-          uses.set(t.name!, left);
-          if (left === 0) t.rawData = new Uint8Array(0);
+          const left = uses.get(t)! - 1;
+          uses.set(t, left);
+          if (left === 0 && (t.rawData?.length ?? 0) >= RELEASE_MIN_BYTES) {
+            released.set(t, t.rawData!.length);
+            t.rawData = new Uint8Array(0);
+          }
         }
       }
-      const { model: _dropped, ...rest } = spec;
-      try {
-        return { spec: rest, session: await parts.factory.create(file) };
-      } catch (e) {
-        throw new ModelError('UNSUPPORTED_ARCHITECTURE', `stage ${spec.name} does not load in onnxruntime: ${(e as Error).message.split('\n')[0]}`);
-      } finally {
-        removeQuietly(path.join(stageDir, 'stage.onnx'));
-        removeQuietly(path.join(stageDir, 'stage.onnx_data'));
-      }
+      return stage;
     };
     const created: Stage[] = [];
     const track = async (spec: StageSpec) => {
@@ -161,18 +195,67 @@ export class LayeredEngine implements Engine {
     };
     try {
       const prelude = await track(partition.prelude);
-      const layers: { attn?: Stage; mlp?: Stage; block?: Stage }[] = mapping.layerMap.blocks.map(() => ({}));
-      for (const s of partition.sublayers) {
-        layers[s.layer!][s.kind as 'attn' | 'mlp' | 'block'] = await track(s);
+      const layers: LayerStages[] = [];
+      for (const l of layerSpecs) {
+        if (l.joined) {
+          layers.push({ joined: await track(l.joined), split: l.split });
+          continue;
+        }
+        const stages: LayerStages = {};
+        for (const s of l.subs!) stages[s.kind as 'attn' | 'mlp' | 'block'] = await track(s);
+        layers.push(stages);
       }
       const head = await track(partition.head);
-      return new LayeredEngine(parts, mapping, prelude, layers, head, partition.sharedInitializers);
+      return new LayeredEngine(parts, mapping, prelude, layers, head, partition.sharedInitializers, released, opts.externalDir);
     } catch (e) {
       for (const s of created) await s.session.release();
       throw e;
-    } finally {
-      removeQuietly(stageDir);
     }
+  }
+
+  /**
+   * Replace a joined block by its attention and MLP sessions (once; concurrent callers share the work).
+   * Released weights are read again from the model file for the time it takes to load the two stages.
+   */
+  private splitLayer(layer: number): Promise<void> {
+    const l = this.layers[layer];
+    if (!l.joined || !l.split) return Promise.resolve();
+    return (l.splitting ??= (async () => {
+      const specs = l.split!;
+      const tensors = [...new Set([...stageInits(specs.attn), ...stageInits(specs.mlp)])].filter((t) => this.released.has(t));
+      try {
+        if (tensors.length) {
+          const reload = this.parts.reloadInitializers;
+          if (!reload) throw new ModelError('INTERNAL', `cannot reload the weights of block ${layer}`);
+          const byName = new Map(reload(tensors.map((t) => t.name!)).map((t) => [t.name!, t]));
+          for (const t of tensors) {
+            const r = byName.get(t.name!);
+            const bytes = r?.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL ? Number(r.externalData?.find((kv) => kv.key === 'length')?.value ?? -1) : (r?.rawData?.length ?? -1);
+            if (!r || bytes !== this.released.get(t)) throw new ModelError('INTERNAL', `block ${layer}: weight ${t.name} not found again in the model file`);
+            Object.assign(t, { rawData: r.rawData, dataLocation: r.dataLocation, externalData: r.externalData });
+          }
+        }
+        const attn = await loadStage(this.parts.factory, specs.attn, this.externalDir);
+        let mlp: Stage;
+        try {
+          mlp = await loadStage(this.parts.factory, specs.mlp, this.externalDir);
+        } catch (e) {
+          await attn.session.release();
+          throw e;
+        }
+        if (this.disposed) {
+          await attn.session.release();
+          await mlp.session.release();
+          throw new ModelError('MODEL_NOT_LOADED', 'engine disposed');
+        }
+        const joined = l.joined!;
+        Object.assign(l, { attn, mlp, joined: undefined, split: undefined });
+        retire(joined);
+      } finally {
+        for (const t of tensors) Object.assign(t, { rawData: new Uint8Array(0), dataLocation: onnx.TensorProto.DataLocation.DEFAULT, externalData: [] });
+        l.splitting = undefined;
+      }
+    })());
   }
 
   // ---------------------------------------------------------------- inputs
@@ -238,7 +321,13 @@ export class LayeredEngine implements Engine {
       if (!t) throw new ModelError('INTERNAL', `stage ${stage.spec.name}: no value for input ${name}`);
       f[name] = t;
     }
-    return fetches ? stage.session.run(f, fetches) : stage.session.run(f);
+    stage.busy++;
+    try {
+      return await (fetches ? stage.session.run(f, fetches) : stage.session.run(f));
+    } finally {
+      stage.busy--;
+      if (stage.retired) retire(stage);
+    }
   }
 
   // ---------------------------------------------------------------- stage primitives
@@ -274,7 +363,8 @@ export class LayeredEngine implements Engine {
     return new State(out[this.layerMap.embedOutput], ctx);
   }
 
-  private async runSublayer(stage: Stage, state: State, slotIndex: number): Promise<{ state: State; branch: ort.Tensor }> {
+  /** Run a block or sublayer stage on a state, reading and writing the slot's KV cache; all outputs unless `fetches`. */
+  private async runStage(stage: Stage, state: State, slotIndex: number, fetches?: (slot: boolean) => string[]): Promise<ort.InferenceSession.ReturnType> {
     const { ctx } = state;
     const feeds: Record<string, ort.Tensor> = { ...ctx.feeds, [stage.spec.residualIn!]: state.tensor };
     const slot = ctx.cache?.slots[slotIndex];
@@ -285,8 +375,13 @@ export class LayeredEngine implements Engine {
       else if (ctx.pastLength === 0) feeds[p] = zeros(this.inputs.get(p)!.type, this.pastDims(p, 0, ctx.lengths.length));
       else throw new ModelError('BAD_REQUEST', `slot ${slotIndex} has no cached keys/values for ${p}: the plan changed since the cache was filled`);
     }
-    const out = await this.run(stage, feeds);
+    const out = await this.run(stage, feeds, fetches?.(!!slot));
     if (slot) stage.spec.pastInputs.forEach((p, i) => slot.set(p, out[stage.spec.presentOutputs[i]]));
+    return out;
+  }
+
+  private async runSublayer(stage: Stage, state: State, slotIndex: number): Promise<{ state: State; branch: ort.Tensor }> {
+    const out = await this.runStage(stage, state, slotIndex);
     return { state: state.withTensor(out[stage.spec.residualOut!]), branch: out[stage.spec.branchOut!] };
   }
 
@@ -294,7 +389,11 @@ export class LayeredEngine implements Engine {
     return this.runSlotWith(state as State, slot, slotIndex);
   }
 
-  private async runSlotWith(state: State, slot: PlanSlot, slotIndex: number, atMid?: (s: State) => State): Promise<SlotOutputs> {
+  /**
+   * Run one plan slot. `mid` sees resid_mid (taps) and, when `mid.patched`, may change it (which needs the
+   * block's sublayer sessions); `needs` says which sublayer outputs to return from a joined block.
+   */
+  private async runSlotWith(state: State, slot: PlanSlot, slotIndex: number, mid?: { patched: boolean; at: (s: State) => State }, needs: SlotNeeds = ALL_OUTPUTS): Promise<SlotOutputs> {
     if (!(state instanceof State)) throw new ModelError('BAD_REQUEST', 'state must come from begin()');
     const stages = this.layers[slot.layer];
     if (!stages) throw new ModelError('BAD_REQUEST', `plan slot ${slotIndex}: layer ${slot.layer} does not exist (model has ${this.layers.length})`);
@@ -306,6 +405,22 @@ export class LayeredEngine implements Engine {
       const r = await this.runSublayer(stages.block, state, slotIndex);
       return { state: r.state };
     }
+    if (stages.joined && attn && mlp && !mid?.patched) {
+      const stage = stages.joined;
+      const j = stage.spec.joined!;
+      const extra = [...(needs.attnOut ? [j.attnOut] : []), ...(needs.residMid ? [j.residMid] : []), ...(needs.mlpOut ? [j.mlpOut] : [])];
+      const out = await this.runStage(stage, state, slotIndex, (cached) => [stage.spec.residualOut!, ...(cached ? stage.spec.presentOutputs : []), ...extra]);
+      const result: SlotOutputs = { state: state.withTensor(out[stage.spec.residualOut!]) };
+      if (needs.attnOut) result.attnOut = tensorToMat(out[j.attnOut]);
+      if (needs.residMid) {
+        const s = state.withTensor(out[j.residMid]);
+        mid?.at(s);
+        result.residMid = s.residual;
+      }
+      if (needs.mlpOut) result.mlpOut = tensorToMat(out[j.mlpOut]);
+      return result;
+    }
+    if ((attn || mlp) && stages.joined) await this.splitLayer(slot.layer);
     const result: SlotOutputs = { state };
     let s = state;
     if (attn) {
@@ -313,7 +428,7 @@ export class LayeredEngine implements Engine {
       s = r.state;
       result.attnOut = tensorToMat(r.branch);
     }
-    if (atMid) s = atMid(s);
+    if (mid) s = mid.at(s);
     result.residMid = s.residual;
     if (mlp) {
       const r = await this.runSublayer(stages.mlp!, s, slotIndex);
@@ -417,7 +532,9 @@ export class LayeredEngine implements Engine {
       const slot = plan.slots[i];
       const L = slot.layer;
       state = at(`blocks.${L}.resid_pre`, state);
-      const out = await this.runSlotWith(state, slot, i, (s) => at(`blocks.${L}.resid_mid`, s));
+      const mid = { patched: patchesAt.has(`blocks.${L}.resid_mid`), at: (s: State) => at(`blocks.${L}.resid_mid`, s) };
+      const needs = { attnOut: wanted.has(`blocks.${L}.attn_out`), residMid: wanted.has(`blocks.${L}.resid_mid`), mlpOut: wanted.has(`blocks.${L}.mlp_out`) };
+      const out = await this.runSlotWith(state, slot, i, mid, needs);
       if (wanted.has(`blocks.${L}.attn_out`) && out.attnOut) record(`blocks.${L}.attn_out`, out.attnOut);
       if (wanted.has(`blocks.${L}.mlp_out`) && out.mlpOut) record(`blocks.${L}.mlp_out`, out.mlpOut);
       state = at(`blocks.${L}.resid_post`, out.state as State);
@@ -477,7 +594,7 @@ export class LayeredEngine implements Engine {
     const { runIds, pastLength, offset } = this.afterCache(newIds, cache);
     const feeds = this.graphFeeds([runIds], pastLength);
     // identity plan: slot L holds layer L's keys/values
-    const pairs = this.layers.flatMap((l, layer) => [l.attn, l.block].filter((s): s is Stage => !!s).flatMap((s) => s.spec.pastInputs.map((p, i) => ({ layer, past: p, present: s.spec.presentOutputs[i] }))));
+    const pairs = this.layers.flatMap((l, layer) => [l.joined ?? l.attn ?? l.block].filter((s): s is Stage => !!s).flatMap((s) => s.spec.pastInputs.map((p, i) => ({ layer, past: p, present: s.spec.presentOutputs[i] }))));
     if (cache && this.layerMap.hasKvCache) {
       for (const { layer, past: p } of pairs) {
         const t = cache.slots[layer]?.get(p);
@@ -536,8 +653,40 @@ export class LayeredEngine implements Engine {
     if (this.disposed) return;
     await this.releaseMonolithic();
     this.disposed = true;
-    for (const s of [this.prelude, ...this.layers.flatMap((l) => [l.attn, l.mlp, l.block]), this.headStage]) if (s) await s.session.release();
+    for (const s of [this.prelude, ...this.layers.flatMap((l) => [l.attn, l.mlp, l.block, l.joined]), this.headStage]) if (s) await s.session.release();
   }
+}
+
+const stageInits = (spec: StageSpec) => spec.model.graph?.initializer ?? [];
+
+/**
+ * Load a stage session. The stage is written to a temporary folder with its weights as external data
+ * and loaded from there: onnxruntime then maps the weights instead of keeping a parsed copy of the
+ * model bytes. With `externalDir`, the stage's external-data weights are read from there first.
+ */
+async function loadStage(factory: SessionFactory, spec: StageSpec, externalDir?: string): Promise<Stage> {
+  if (externalDir) inlineExternalData(spec.model, externalDir, [...stageInits(spec)]);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'layerlens-stages-'));
+  try {
+    const file = path.join(dir, 'stage.onnx');
+    saveModel(spec.model, file, { externalData: 'stage.onnx_data' });
+    const { model: _dropped, ...rest } = spec;
+    try {
+      return { spec: rest, session: await factory.create(file), busy: 0 };
+    } catch (e) {
+      throw new ModelError('UNSUPPORTED_ARCHITECTURE', `stage ${spec.name} does not load in onnxruntime: ${(e as Error).message.split('\n')[0]}`);
+    }
+  } finally {
+    removeQuietly(dir);
+  }
+}
+
+/** Release a replaced stage's session now, or after its last run in flight. */
+function retire(stage: Stage): void {
+  stage.retired = true;
+  if (stage.busy > 0) return;
+  stage.retired = false;
+  void stage.session.release().catch(() => undefined);
 }
 
 /** Remove a file or folder; where the OS keeps a loaded file locked (Windows), leave it to the temp cleaner. */

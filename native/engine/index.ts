@@ -51,7 +51,11 @@ export async function createEngine(src: ModelSource, opts: EngineOptions = {}): 
   if (file) {
     // the model read here is ours: its weight bytes are released stage by stage, re-read on demand
     const f = file;
-    return LayeredEngine.create({ mapping, factory, monolithic: f, weights: () => loadModel(f) }, parts, { releaseWeights: true, externalDir: path.dirname(f) });
+    const reloadInitializers = (names: string[]) => {
+      const want = new Set(names);
+      return (loadModel(f, { deferExternalData: true }).graph?.initializer ?? []).filter((t) => want.has(t.name!));
+    };
+    return LayeredEngine.create({ mapping, factory, monolithic: f, weights: () => loadModel(f), reloadInitializers }, parts, { releaseWeights: true, externalDir: path.dirname(f) });
   }
   const keep = model;
   return LayeredEngine.create({ mapping, factory, monolithic: () => encodeModel(keep), weights: () => keep }, parts);

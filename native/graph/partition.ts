@@ -2,6 +2,10 @@
 //   prelude  embedding + every side computation that does not depend on the residual stream
 //            (attention mask, rotary tables, seqlens, ...): its outputs feed the other stages;
 //   sublayer one per residual branch (attention, MLP, or a whole non-separable block): r_k -> r_{k+1};
+//   block    attention + MLP of a separable block in one stage (r_pre -> r_post, with resid_mid and both
+//            branch outputs as extra outputs): what the engine loads by default, since every stage
+//            session run costs thread-pool wake-ups; the two sublayer stages of that block are
+//            loaded only when a plan needs the boundary between them;
 //   head     final norm + LM head: r_last -> final_norm, logits.
 // Each initializer goes only to the stage(s) whose nodes use it.
 import { ModelError } from '../onnx/errors';
@@ -13,8 +17,15 @@ import { inferElemTypes } from './types';
 
 export type StageKind = 'prelude' | 'attn' | 'mlp' | 'block' | 'head';
 
+/** The sublayer outputs of a joined (attention + MLP) block stage. */
+export interface JoinedOutputs {
+  attnOut: string;
+  residMid: string;
+  mlpOut: string;
+}
+
 export interface StageSpec {
-  /** 'prelude', 'blocks.L.attn', 'blocks.L.mlp', 'blocks.L' or 'head'. */
+  /** 'prelude', 'blocks.L.attn', 'blocks.L.mlp', 'blocks.L' (non-separable or joined block) or 'head'. */
   name: string;
   kind: StageKind;
   /** Block index for sublayer stages. */
@@ -27,6 +38,8 @@ export interface StageSpec {
   residualOut?: string;
   /** The branch output (attn_out / mlp_out) for sublayer stages. */
   branchOut?: string;
+  /** Joined blocks only: attention output, resid_mid and MLP output (the stage also has residualOut). */
+  joined?: JoinedOutputs;
   /** KV-cache graph inputs this stage reads and the present outputs it writes, paired by index. */
   pastInputs: string[];
   presentOutputs: string[];
@@ -36,8 +49,13 @@ export interface Partition {
   prelude: StageSpec;
   /** One per residual branch, in residual order. */
   sublayers: StageSpec[];
+  /** Per block: attention + MLP joined in one stage, where the block has both as separate branches. */
+  joined: (StageSpec | undefined)[];
   head: StageSpec;
-  /** Initializers placed in more than one stage (e.g. rotary tables), with their size. */
+  /**
+   * Initializers placed in more than one of the default stages (prelude, joined blocks or else the
+   * sublayers, head), e.g. rotary tables, with their size.
+   */
   sharedInitializers: { name: string; bytes: number; stages: string[] }[];
 }
 
@@ -87,7 +105,6 @@ export function partition(mapping: GraphMapping): Partition {
   };
 
   const preludeNeeds = new Set<string>([residuals[0]]);
-  const sharedUse = new Map<string, Set<string>>();
 
   const buildStage = (name: string, kind: StageKind, nodeSet: Set<number>, firstInputs: string[], wantedOutputs: string[], layer?: number): StageSpec => {
     const nodes = new Set(nodeSet);
@@ -118,11 +135,6 @@ export function partition(mapping: GraphMapping): Partition {
         if (kind !== 'prelude' && p !== undefined) preludeNeeds.add(x);
         inputs.push(x);
       }
-    }
-    for (const i of initNames) {
-      const s = sharedUse.get(i) ?? new Set<string>();
-      s.add(name);
-      sharedUse.set(i, s);
     }
     const outputs = [...wantedOutputs];
     for (const n of sorted) for (const o of ix.nodes[n].output ?? []) if (o && graphOutputs.has(o) && o !== layerMap.logitsOutput && !outputs.includes(o)) outputs.push(o);
@@ -157,6 +169,7 @@ export function partition(mapping: GraphMapping): Partition {
   };
 
   const sublayers: StageSpec[] = [];
+  const joined: (StageSpec | undefined)[] = [];
   mapping.blockBranches.forEach((bs, layer) => {
     for (const k of bs) {
       const b = branches[k];
@@ -166,6 +179,16 @@ export function partition(mapping: GraphMapping): Partition {
       spec.residualOut = b.output;
       spec.branchOut = b.operand;
       sublayers.push(spec);
+    }
+    const [a, m] = bs.map((k) => branches[k]);
+    if (bs.length === 2 && a.kind === 'attn' && m.kind === 'mlp' && m.input === a.output) {
+      const nodes = new Set([...sublayerSets[bs[0]], ...sublayerSets[bs[1]]]);
+      const spec = buildStage(`blocks.${layer}`, 'block', nodes, [a.input], [m.output, a.operand, a.output, m.operand], layer);
+      spec.residualIn = a.input;
+      spec.residualOut = m.output;
+      spec.branchOut = m.operand;
+      spec.joined = { attnOut: a.operand, residMid: a.output, mlpOut: m.operand };
+      joined[layer] = spec;
     }
   });
   const head = buildStage('head', 'head', headSet, [rLast], [layerMap.finalNormOutput, layerMap.logitsOutput]);
@@ -178,8 +201,13 @@ export function partition(mapping: GraphMapping): Partition {
   const prelude = buildStage('prelude', 'prelude', preludeSet, [], preludeOutputs);
   prelude.residualOut = residuals[0];
 
+  const sharedUse = new Map<string, Set<string>>();
+  const defaults = [prelude, ...mapping.blockBranches.flatMap((_, layer) => joined[layer] ?? sublayers.filter((s) => s.layer === layer)), head];
+  for (const spec of defaults) {
+    for (const t of spec.model.graph?.initializer ?? []) sharedUse.set(t.name!, (sharedUse.get(t.name!) ?? new Set<string>()).add(spec.name));
+  }
   const sharedInitializers = [...sharedUse]
     .filter(([, s]) => s.size > 1)
     .map(([name, s]) => ({ name, bytes: tensorBytes(inits.get(name)!), stages: [...s] }));
-  return { prelude, sublayers, head, sharedInitializers };
+  return { prelude, sublayers, joined, head, sharedInitializers };
 }
