@@ -169,6 +169,24 @@ export interface ContrastiveResult {
   contrastive: TokenScore[];
 }
 
+/** What a decode panel shows: one prompt's layers x tokens grids, or a held-out evaluation of lenses
+ * (from "Compare Lenses" or a lens fit). */
+export type DecodePanelResult = DecodeLayersResult | CompareLensesResult | FitLensResult;
+
+export function isLensEvaluation(r: DecodePanelResult): r is CompareLensesResult | FitLensResult {
+  return Array.isArray((r as { evals?: unknown }).evals);
+}
+
+/** The metrics of a lens evaluation per layer, as a table: a header row, then one row per layer
+ * ('embed', 'block 0', …) with KL / top-1 / CE (and R² where fitted) of each lens. Shared by the host's
+ * log (Markdown) and the panel's CSV export. */
+export function lensEvalTable(evals: LensEval[]): { header: string[]; rows: (string | number)[][] } {
+  const metrics = (e: LensEval): (keyof LensLayerEval)[] => (e.layers.some((l) => l.r2 !== undefined) ? ['kl', 'top1', 'ce', 'r2'] : ['kl', 'top1', 'ce']);
+  const header = ['layer', ...evals.flatMap((e) => metrics(e).map((m) => `${e.lens}_${m}`))];
+  const rows = (evals[0]?.layers ?? []).map((_, i) => [i === 0 ? 'embed' : `block ${i - 1}`, ...evals.flatMap((e) => metrics(e).map((m) => e.layers[i][m] ?? NaN))]);
+  return { header, rows };
+}
+
 export interface DecodeMethods {
   'decode/layers': { params: DecodeLayersParams; result: DecodeLayersResult };
   'decode/fitLens': { params: FitLensParams; result: FitLensResult };

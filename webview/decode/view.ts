@@ -2,13 +2,14 @@
 // coloured by a metric), lens switching and comparison (side by side or difference), hover top-k,
 // pinning a cell to make its token the target, the target's probability / rank across layers, the
 // contrastive (DoLa) next token, and PNG / SVG / CSV / JSON export.
-import type { ContrastiveResult, DecodeLayersResult, DecodeMetric, LensGrid, LensKind } from '../../protocol';
+import { isLensEvaluation, type ContrastiveResult, type DecodeLayersResult, type DecodeMetric, type DecodePanelResult, type LensGrid, type LensKind } from '../../protocol';
 import type { ViewHost, ViewInit, ViewInstance, ViewModule } from '../api';
 import { Chart } from '../components/chart';
 import { exportCsv, exportJson } from '../components/export';
 import { Heatmap, visibleWhitespace, type Cell, type HeatmapData } from '../components/heatmap';
-import { button, el } from '../skip/dom';
+import { button, el } from '../components/dom';
 import css from './decode.css';
+import { LensEvalView } from './lensEval';
 import { METRIC_LABELS, colourValue, csvRows, describeCell, differenceValue, metricMax, tokenText, topKLines } from './model';
 
 const LENS_LABELS: Record<LensKind, string> = { logit: 'Logit lens', shortcut: 'Linear shortcut', tuned: 'Tuned lens' };
@@ -50,9 +51,6 @@ class DecodeView implements ViewInstance {
   private readonly tip: HTMLElement;
 
   constructor(root: HTMLElement, private readonly host: ViewHost, init: ViewInit) {
-    const sheet = new CSSStyleSheet();
-    sheet.replaceSync(css);
-    document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
     this.state = host.getState<DecodeViewState>() ?? {};
     this.staleBar = el('div', { class: 'll-dec-stale', role: 'status' }, 'The prompt changed since this ran. ', button('Re-run', () => host.rerun()));
     this.summary = el('div', { class: 'll-dec-summary' });
@@ -309,5 +307,10 @@ class DecodeView implements ViewInstance {
 }
 
 export const view: ViewModule = {
-  mount: (root, host, init) => new DecodeView(root, host, init),
+  mount: (root, host, init) => {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(css);
+    document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+    return isLensEvaluation(init.result as DecodePanelResult) ? new LensEvalView(root, host, init) : new DecodeView(root, host, init);
+  },
 };

@@ -126,4 +126,30 @@ export default {
     assert.match(await view.locator('.ll-dec-table tbody tr').first().textContent(), /\d+\.\d%/);
     await helpers.screenshot('decode-contrastive');
   },
+
+  async 'Compare Lenses shows KL per layer for the logit and the fitted shortcut lens, exported as CSV and JSON'({ page, helpers }) {
+    if (!model) helpers.skip('no model');
+    await helpers.clearNotifications();
+    await helpers.runCommand('layerlens: Compare Lenses on Held-out Text…');
+    await page.locator('.quick-input-title', { hasText: 'Held-out text to compare the lenses on' }).waitFor();
+    await pickByKeyboard(page, 'Workspace prompts + demo corpus');
+    await page.locator('.tab', { hasText: 'Lenses compared' }).first().waitFor({ timeout: 120_000 });
+    const view = helpers.webview();
+    await view.locator('h3', { hasText: 'KL to the output (nats) per layer' }).waitFor();
+    await view.locator('.ll-chart canvas').first().waitFor();
+    const summary = await view.locator('.ll-dec-summary').first().textContent();
+    assert.match(summary, /^\d+ held-out tokens: Logit lens, Linear shortcut\.$/, summary);
+    const dir = helpers.workspace;
+    const result = JSON.parse((await exportTo(page, helpers, 'JSON', 'lens-evaluation.json', join(dir, 'lenses.json'))).toString('utf8'));
+    const csv = (await exportTo(page, helpers, 'CSV', 'lens-evaluation.csv', join(dir, 'lenses.csv'))).toString('utf8').trim().split(/\r\n/);
+    assert.deepEqual(result.evals.map((e) => e.lens), ['logit', 'shortcut']);
+    const L = result.evals[0].layers.length;
+    assert.equal(csv.length, 1 + L);
+    assert.equal(csv[0], 'layer,logit_kl,logit_top1,logit_ce,shortcut_kl,shortcut_top1,shortcut_ce');
+    // The table shows the exported numbers; at the last layer every lens is the model itself (KL 0).
+    assert.equal(await view.locator('.ll-dec-table tbody tr').count(), L);
+    for (const e of result.evals) assert.ok(Math.abs(e.layers[L - 1].kl) < 1e-3, `${e.lens} at the output: ${e.layers[L - 1].kl}`);
+    assert.equal(Number(csv[1].split(',')[1]), result.evals[0].layers[0].kl);
+    await helpers.screenshot('decode-lens-comparison');
+  },
 };

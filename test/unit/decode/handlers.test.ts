@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { isLensEvaluation, lensEvalTable } from '../../../protocol';
 import { startInMemorySidecar, type InMemorySidecar } from '../support/rpc';
 import { refTopK } from './reference';
 
@@ -75,6 +76,16 @@ test('decode/fitLens fits, caches and serves a shortcut lens; missing lenses and
   assert.deepEqual(res.grids[1].topIds[5], res.grids[0].topIds[5]);
   const cmp = await call('decode/compareLenses', { modelId, lensDir, corpus: { texts: STORIES.slice(0, 2) } });
   assert.deepEqual(cmp.evals.map((e) => e.lens), ['logit', 'shortcut']);
+  // The panel's table (and CSV): a row per layer, each lens's metrics as columns; R² only where fitted.
+  assert.ok(isLensEvaluation(cmp) && isLensEvaluation(fit) && !isLensEvaluation(res));
+  const table = lensEvalTable(cmp.evals);
+  assert.deepEqual(table.header, ['layer', 'logit_kl', 'logit_top1', 'logit_ce', 'shortcut_kl', 'shortcut_top1', 'shortcut_ce']);
+  assert.deepEqual(table.rows.map((r) => r[0]), ['embed', 'block 0', 'block 1', 'block 2', 'block 3', 'block 4']);
+  assert.deepEqual(table.rows.map((r) => r[1]), cmp.evals[0].layers.map((l) => l.kl));
+  assert.deepEqual(table.rows.map((r) => r[5]), cmp.evals[1].layers.map((l) => l.top1));
+  const fitted = lensEvalTable(fit.evals);
+  assert.equal(fitted.header.at(-1), 'shortcut_r2');
+  assert.deepEqual(fitted.rows.map((r) => r.at(-1)), fit.evals[1].layers.map((l) => l.r2 ?? NaN));
 });
 
 test('decode/neurons projects MLP output weights through the head (checked against JS); search filters', async () => {
