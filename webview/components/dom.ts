@@ -1,4 +1,4 @@
-// Tiny DOM helpers for the skip panel (no framework; keyboard-reachable native controls).
+// Tiny DOM helpers for panel views (no framework; keyboard-reachable native controls).
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 
 type Attrs = Record<string, string | number | boolean | undefined>;

@@ -7,7 +7,7 @@ import type { ViewHost, ViewInit, ViewInstance, ViewModule } from '../api';
 import { Chart } from '../components/chart';
 import { exportCsv, exportJson } from '../components/export';
 import { Heatmap, visibleWhitespace } from '../components/heatmap';
-import { button, el, fmt, select } from '../skip/dom';
+import { button, el, fmt, select } from '../components/dom';
 import { ckaOption, curveOption, layerLabel, readoutCsvRows, representationOption, runCsvRows, runLabel } from './model';
 import css from './probe.css';
 

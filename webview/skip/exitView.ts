@@ -4,7 +4,7 @@ import type { EarlyExitResult, ExitRule } from '../../protocol';
 import { Chart } from '../components/chart';
 import { exitCurveOption, RULE_LABELS, tokenLabels } from './charts';
 import { heatGrid } from './grid';
-import { button, el, select, table } from './dom';
+import { button, el, select, table } from '../components/dom';
 import type { Section, TabContext } from './view';
 
 export function renderEarlyExit(root: HTMLElement, ctx: TabContext): Section {

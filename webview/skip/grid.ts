@@ -3,7 +3,7 @@
 // columns are prompt tokens — hover / click linked to the prompt in the editor.
 import type { ViewHost } from '../api';
 import { Heatmap } from '../components/heatmap';
-import { fmt, button, el } from './dom';
+import { fmt, button, el } from '../components/dom';
 import { scaleOf } from './charts';
 
 export interface GridOptions {

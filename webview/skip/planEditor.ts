@@ -4,7 +4,7 @@
 import { identityPlan, type ExecutionPlan, type PlanRunResult, type SavedPlan } from '../../protocol';
 import { Chart } from '../components/chart';
 import { tokenLabels } from './charts';
-import { button, el, fmt, numberInput } from './dom';
+import { button, el, fmt, numberInput } from '../components/dom';
 import { addBlock, describePlan, moveSlot, removeSlot, repeatSlot, toggleSublayer } from './planOps';
 import type { Section, TabContext } from './view';
 

@@ -2,7 +2,7 @@
 // by origin (accepted draft / verifier's own token), acceptance, costs and tokens/s vs plain greedy.
 import type { SelfSpecResult } from '../../protocol';
 import { MODE_LABELS, specRequest, type ModeKind, type SpecForm } from './specForm';
-import { button, el, fmt, numberInput, select, table } from './dom';
+import { button, el, fmt, numberInput, select, table } from '../components/dom';
 import type { Section, TabContext } from './view';
 
 export function renderSelfSpec(root: HTMLElement, ctx: TabContext): Section {

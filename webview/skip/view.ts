@@ -7,7 +7,7 @@ import { Chart } from '../components/chart';
 import { exportCsv, exportJson, type CsvCell } from '../components/export';
 import { importanceOption, METRIC_LABELS, otherPlansOption, sublayerOption, swapMatrix, SUBLAYER_LABELS, type ImportanceMetric, type SublayerSeries, tokenLabels } from './charts';
 import { heatGrid } from './grid';
-import { button, el, fmt, select } from './dom';
+import { button, el, fmt, select } from '../components/dom';
 import { renderEarlyExit } from './exitView';
 import { renderPlanEditor } from './planEditor';
 import { renderSelfSpec } from './specView';
