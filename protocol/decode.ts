@@ -142,8 +142,16 @@ export interface NeuronDecoding {
   suppressed: TokenScore[];
 }
 
+/** Whether one of the neuron's promoted or suppressed token texts contains `query` (lower-case, trimmed;
+ * empty matches all): the search of decode/neurons and of the neuron list panel. */
+export function neuronMatches(n: NeuronDecoding, query: string): boolean {
+  return !query || [...n.promoted, ...n.suppressed].some((t) => t.text.toLowerCase().includes(query));
+}
+
 export interface NeuronsResult {
   layer: number;
+  /** Blocks in the model (the layers one can ask for). */
+  numLayers: number;
   /** Neurons in the layer, and how many match the query. */
   total: number;
   matched: number;
@@ -169,9 +177,13 @@ export interface ContrastiveResult {
   contrastive: TokenScore[];
 }
 
-/** What a decode panel shows: one prompt's layers x tokens grids, or a held-out evaluation of lenses
- * (from "Compare Lenses" or a lens fit). */
-export type DecodePanelResult = DecodeLayersResult | CompareLensesResult | FitLensResult;
+/** What a decode panel shows: one prompt's layers x tokens grids, a held-out evaluation of lenses
+ * (from "Compare Lenses" or a lens fit), or the decoded MLP neurons of a block. */
+export type DecodePanelResult = DecodeLayersResult | CompareLensesResult | FitLensResult | NeuronsResult;
+
+export function isNeuronList(r: DecodePanelResult): r is NeuronsResult {
+  return Array.isArray((r as { neurons?: unknown }).neurons);
+}
 
 export function isLensEvaluation(r: DecodePanelResult): r is CompareLensesResult | FitLensResult {
   return Array.isArray((r as { evals?: unknown }).evals);

@@ -1,7 +1,7 @@
 // Decode methods (protocol/decode.ts): lenses per layer x token, fitting and comparing lenses,
 // neuron decoding and contrastive layer decoding.
 import { createHash } from 'node:crypto';
-import type { CompareLensesResult, DecodeLayersResult, FitLensResult, LensGrid, LensKind, NeuronDecoding, TokenScore } from '../../protocol';
+import { neuronMatches, type CompareLensesResult, type DecodeLayersResult, type FitLensResult, type LensGrid, type LensKind, type NeuronDecoding, type TokenScore } from '../../protocol';
 import { contrastiveDecode } from '../analyses/decode/contrastive';
 import { readCorpus } from '../analyses/decode/corpus';
 import { FIT_DEFAULTS, evaluateLenses, fitLens } from '../analyses/decode/fit';
@@ -181,12 +181,12 @@ export function register(server: SidecarServer): void {
     for (let n = 0; n < res.count; n++) {
       const promoted = scores(model, res.promotedIds, res.promotedScores, n, k);
       const suppressed = scores(model, res.suppressedIds, res.suppressedScores, n, k);
-      if (query && ![...promoted, ...suppressed].some((t) => t.text.toLowerCase().includes(query))) continue;
-      all.push({ index: n, norm: res.norms[n], promoted, suppressed });
+      const neuron = { index: n, norm: res.norms[n], promoted, suppressed };
+      if (neuronMatches(neuron, query)) all.push(neuron);
     }
     const offset = int(params.offset, 'offset', 0, Number.MAX_SAFE_INTEGER, 0);
     const limit = int(params.limit, 'limit', 1, 10_000, 200);
-    return { layer: params.layer, total: res.count, matched: all.length, neurons: all.slice(offset, offset + limit) };
+    return { layer: params.layer, numLayers: model.info.layerMap.numLayers, total: res.count, matched: all.length, neurons: all.slice(offset, offset + limit) };
   });
 
   server.handle('decode/contrastive', async (params, ctx) => {

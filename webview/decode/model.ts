@@ -1,6 +1,6 @@
 // Pure helpers of the decode panel (no DOM): metric values per cell, colour normalisation, the lens
-// difference, per-cell descriptions and the CSV table. Unit-tested in node.
-import type { DecodeLayersResult, DecodeMetric, LensGrid } from '../../protocol';
+// difference, per-cell descriptions and the CSV table; the neuron list's search, sort and CSV. Unit-tested in node.
+import { neuronMatches, type DecodeLayersResult, type DecodeMetric, type LensGrid, type NeuronDecoding, type TokenScore } from '../../protocol';
 import { visibleWhitespace } from '../components/heatmap';
 
 export const METRIC_LABELS: Record<DecodeMetric, string> = {
@@ -88,4 +88,20 @@ export function csvRows(result: DecodeLayersResult, grids: LensGrid[]): (string 
     }
   }
   return rows;
+}
+
+export type NeuronSort = 'index' | 'norm';
+
+/** Neurons whose promoted or suppressed token texts contain `query` (case-insensitive), sorted. */
+export function filterNeurons(neurons: NeuronDecoding[], query: string, sort: NeuronSort): NeuronDecoding[] {
+  const q = query.trim().toLowerCase();
+  const kept = neurons.filter((n) => neuronMatches(n, q));
+  return sort === 'norm' ? kept.sort((a, b) => b.norm - a.norm || a.index - b.index) : kept.sort((a, b) => a.index - b.index);
+}
+
+const tokenList = (ts: TokenScore[]): string => ts.map((t) => `${t.text}:${t.score.toFixed(3)}`).join(' ');
+
+/** CSV rows: one neuron a row, its tokens as "text:score" lists. */
+export function neuronCsvRows(layer: number, neurons: NeuronDecoding[]): (string | number)[][] {
+  return [['layer', 'neuron', 'norm', 'promoted', 'suppressed'], ...neurons.map((n) => [layer, n.index, n.norm, tokenList(n.promoted), tokenList(n.suppressed)])];
 }

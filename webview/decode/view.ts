@@ -2,7 +2,7 @@
 // coloured by a metric), lens switching and comparison (side by side or difference), hover top-k,
 // pinning a cell to make its token the target, the target's probability / rank across layers, the
 // contrastive (DoLa) next token, and PNG / SVG / CSV / JSON export.
-import { isLensEvaluation, type ContrastiveResult, type DecodeLayersResult, type DecodeMetric, type DecodePanelResult, type LensGrid, type LensKind } from '../../protocol';
+import { isLensEvaluation, isNeuronList, type ContrastiveResult, type DecodeLayersResult, type DecodeMetric, type DecodePanelResult, type LensGrid, type LensKind } from '../../protocol';
 import type { ViewHost, ViewInit, ViewInstance, ViewModule } from '../api';
 import { Chart } from '../components/chart';
 import { exportCsv, exportJson } from '../components/export';
@@ -10,6 +10,7 @@ import { Heatmap, visibleWhitespace, type Cell, type HeatmapData } from '../comp
 import { button, el } from '../components/dom';
 import css from './decode.css';
 import { LensEvalView } from './lensEval';
+import { NeuronListView } from './neuronList';
 import { METRIC_LABELS, colourValue, csvRows, describeCell, differenceValue, metricMax, tokenText, topKLines } from './model';
 
 const LENS_LABELS: Record<LensKind, string> = { logit: 'Logit lens', shortcut: 'Linear shortcut', tuned: 'Tuned lens' };
@@ -311,6 +312,9 @@ export const view: ViewModule = {
     const sheet = new CSSStyleSheet();
     sheet.replaceSync(css);
     document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
-    return isLensEvaluation(init.result as DecodePanelResult) ? new LensEvalView(root, host, init) : new DecodeView(root, host, init);
+    const result = init.result as DecodePanelResult;
+    if (isLensEvaluation(result)) return new LensEvalView(root, host, init);
+    if (isNeuronList(result)) return new NeuronListView(root, host, init);
+    return new DecodeView(root, host, init);
   },
 };

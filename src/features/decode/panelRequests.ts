@@ -1,6 +1,6 @@
-// Requests from the decode panel: another lens for the same prompt, a fixed target token, and the
-// contrastive (DoLa) next token. Errors go back to the panel, which shows them.
-import type { ContrastiveResult, DecodeLayersParams, DecodeLayersResult, LensKind } from '../../../protocol';
+// Requests from the decode panel: another lens for the same prompt, a fixed target token, the
+// contrastive (DoLa) next token, and another block of a neuron list. Errors go back to the panel, which shows them.
+import type { ContrastiveResult, DecodeLayersParams, DecodeLayersResult, LensKind, NeuronsParams, NeuronsResult } from '../../../protocol';
 import type { FeatureContext, StoredResult } from '../api';
 import { lensDir } from './lensDir';
 
@@ -30,6 +30,12 @@ export function handlePanelRequest(ctx: FeatureContext) {
         const b = await base(ctx, stored);
         const premature = typeof p.premature === 'number' ? p.premature : undefined;
         return ctx.request('decode/contrastive', { modelId: b.modelId, text: b.text, ids: b.text === undefined ? b.ids : undefined, premature }) satisfies Promise<ContrastiveResult>;
+      }
+      case 'neurons': {
+        // Another block of the neuron list, on the current model.
+        const model = await ctx.ensureModel();
+        const layer = typeof p.layer === 'number' ? p.layer : 0;
+        return ctx.request('decode/neurons', { ...(stored.request.params as NeuronsParams), modelId: model.id, layer }) satisfies Promise<NeuronsResult>;
       }
       default:
         throw new Error(`unknown decode panel request ${method}`);

@@ -152,4 +152,31 @@ export default {
     assert.equal(Number(csv[1].split(',')[1]), result.evals[0].layers[0].kl);
     await helpers.screenshot('decode-lens-comparison');
   },
+
+  async 'Decode MLP Neurons lists a block\'s neurons in a panel: search, another block, JSON export of what is listed'({ page, helpers }) {
+    if (!model) helpers.skip('no model');
+    await helpers.runCommand('layerlens: Decode MLP Neurons…');
+    await page.locator('.quick-input-title', { hasText: 'Decode the MLP neurons of which block?' }).waitFor();
+    await pickByKeyboard(page, 'Block 1');
+    await page.locator('.tab', { hasText: 'MLP neurons' }).first().waitFor({ timeout: 60_000 });
+    const view = helpers.webview();
+    const summary = view.locator('.ll-dec-summary').first();
+    await summary.filter({ hasText: /^Block 1: (\d+) of \1 MLP neurons/ }).waitFor();
+    const all = Number(/of (\d+)/.exec(await summary.textContent())[1]);
+    assert.equal(await view.locator('table.ll-neurons tbody tr').count(), Math.min(all, 500));
+    // Search: a token the first neuron promotes keeps a subset, every listed neuron showing it.
+    const token = (await view.locator('table.ll-neurons tbody tr').first().locator('td').nth(1).locator('.ll-neuron-token').first().getAttribute('title')).replace(/: [-\d.]+$/, '');
+    const word = JSON.parse(token).trim();
+    await view.locator('input[type=search]').fill(word);
+    await summary.filter({ hasText: new RegExp(`^Block 1: \\d+ of ${all} `) }).waitFor();
+    const kept = await view.locator('table.ll-neurons tbody tr').count();
+    assert.ok(kept >= 1 && kept <= all, `${kept} of ${all}`);
+    const listed = JSON.parse((await exportTo(page, helpers, 'JSON', 'neurons-block-1.json', join(helpers.workspace, 'neurons.json'))).toString('utf8'));
+    assert.equal(listed.layer, 1);
+    assert.equal(listed.neurons.length, kept);
+    for (const n of listed.neurons) assert.ok([...n.promoted, ...n.suppressed].some((t) => t.text.toLowerCase().includes(word.toLowerCase())), JSON.stringify(n));
+    await view.locator('label', { hasText: 'Block' }).locator('select').selectOption('2');
+    await summary.filter({ hasText: /^Block 2: / }).waitFor({ timeout: 30_000 });
+    await helpers.screenshot('decode-neurons');
+  },
 };

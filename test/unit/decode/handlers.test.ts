@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { isLensEvaluation, lensEvalTable } from '../../../protocol';
+import { filterNeurons, neuronCsvRows } from '../../../webview/decode/model';
 import { startInMemorySidecar, type InMemorySidecar } from '../support/rpc';
 import { refTopK } from './reference';
 
@@ -118,6 +119,16 @@ test('decode/neurons projects MLP output weights through the head (checked again
   assert.ok(found.matched >= 1 && found.matched <= 172);
   assert.ok(found.neurons.every((x) => [...x.promoted, ...x.suppressed].some((t) => t.text.toLowerCase().includes(query.toLowerCase()))));
   await assert.rejects(call('decode/neurons', { modelId, layer: 9 }), /layer must be an integer/);
+  // The neuron panel searches the full list itself: the same neurons as the sidecar's query.
+  assert.equal(res.numLayers, 5);
+  assert.deepEqual(filterNeurons(res.neurons, ` ${query.toUpperCase()} `, 'index').map((x) => x.index), found.neurons.map((x) => x.index));
+  const byNorm = filterNeurons(res.neurons, '', 'norm');
+  assert.equal(byNorm.length, 172);
+  assert.ok(byNorm.every((x, i) => i === 0 || byNorm[i - 1].norm >= x.norm));
+  const csv = neuronCsvRows(2, found.neurons);
+  assert.deepEqual(csv[0], ['layer', 'neuron', 'norm', 'promoted', 'suppressed']);
+  assert.equal(csv.length, found.neurons.length + 1);
+  assert.equal(csv[1][3], found.neurons[0].promoted.map((t) => `${t.text}:${t.score.toFixed(3)}`).join(' '));
 });
 
 test('decode/contrastive: greedy is the model output, the premature layer maximises JSD, contrast stays plausible', async () => {
