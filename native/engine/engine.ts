@@ -26,16 +26,23 @@ interface Stage {
  * The sessions of one block. A separable block starts `joined` (attention + MLP in one session: one
  * session run and one thread-pool hand-over per block instead of two); the first plan that needs the
  * boundary between its sublayers (a sublayer skip, a patch at resid_mid) replaces it by `attn` + `mlp`
- * sessions built from `split`. A non-separable block has one `block` session.
+ * sessions; after `rejoinIdleMs` without such a plan the block is joined again. Both layouts are built
+ * from `specs`. A non-separable block has one `block` session.
  */
 interface LayerStages {
   attn?: Stage;
   mlp?: Stage;
   block?: Stage;
   joined?: Stage;
-  split?: { attn: StageSpec; mlp: StageSpec };
-  splitting?: Promise<void>;
+  specs?: { joined: StageSpec; attn: StageSpec; mlp: StageSpec };
+  /** A split or join in progress. */
+  switching?: Promise<void>;
+  /** When a plan last needed this block split (ms, performance.now()). */
+  lastSplitUse?: number;
 }
+
+/** Idle time after which split blocks are joined again (default). */
+const REJOIN_IDLE_MS = 30_000;
 
 /** What a slot run should return besides the residual (copies out of onnxruntime are skipped otherwise). */
 interface SlotNeeds {
@@ -124,6 +131,9 @@ export class LayeredEngine implements Engine {
   private readonly inputs = new Map<string, InputInfo>();
   private monolithicSession?: Promise<ort.InferenceSession>;
   private monolithicTimer?: NodeJS.Timeout;
+  private rejoinTimer?: NodeJS.Timeout;
+  /** Split blocks are joined again after this long without a plan that needs them split. */
+  rejoinIdleMs = REJOIN_IDLE_MS;
   private headWeightsCache?: HeadWeights;
   private mlpWeightsCache?: (Mat | undefined)[];
   private disposed = false;
@@ -163,7 +173,7 @@ export class LayeredEngine implements Engine {
    * `releaseWeights`, an initializer's bytes are dropped once the last stage using it has its session.
    * Together they keep at most about one stage's weights on the JS side.
    */
-  static async create({ mapping, ...parts }: EngineParts, partition: Partition, opts: { releaseWeights?: boolean; externalDir?: string } = {}): Promise<LayeredEngine> {
+  static async create({ mapping, ...parts }: EngineParts, partition: Partition, opts: { releaseWeights?: boolean; externalDir?: string; rejoinIdleMs?: number } = {}): Promise<LayeredEngine> {
     const layerSpecs = mapping.layerMap.blocks.map((_, layer) => {
       const subs = partition.sublayers.filter((s) => s.layer === layer);
       const joined = partition.joined[layer];
@@ -198,7 +208,7 @@ export class LayeredEngine implements Engine {
       const layers: LayerStages[] = [];
       for (const l of layerSpecs) {
         if (l.joined) {
-          layers.push({ joined: await track(l.joined), split: l.split });
+          layers.push({ joined: await track(l.joined), specs: { joined: l.joined, ...l.split } });
           continue;
         }
         const stages: LayerStages = {};
@@ -206,56 +216,91 @@ export class LayeredEngine implements Engine {
         layers.push(stages);
       }
       const head = await track(partition.head);
-      return new LayeredEngine(parts, mapping, prelude, layers, head, partition.sharedInitializers, released, opts.externalDir);
+      const engine = new LayeredEngine(parts, mapping, prelude, layers, head, partition.sharedInitializers, released, opts.externalDir);
+      if (opts.rejoinIdleMs !== undefined) engine.rejoinIdleMs = opts.rejoinIdleMs;
+      return engine;
     } catch (e) {
       for (const s of created) await s.session.release();
       throw e;
     }
   }
 
-  /**
-   * Replace a joined block by its attention and MLP sessions (once; concurrent callers share the work).
-   * Released weights are read again from the model file for the time it takes to load the two stages.
-   */
-  private splitLayer(layer: number): Promise<void> {
+  /** Replace a joined block by its attention and MLP sessions (concurrent callers share the work). */
+  private async splitLayer(layer: number): Promise<void> {
     const l = this.layers[layer];
-    if (!l.joined || !l.split) return Promise.resolve();
-    return (l.splitting ??= (async () => {
-      const specs = l.split!;
-      const tensors = [...new Set([...stageInits(specs.attn), ...stageInits(specs.mlp)])].filter((t) => this.released.has(t));
-      try {
-        if (tensors.length) {
-          const reload = this.parts.reloadInitializers;
-          if (!reload) throw new ModelError('INTERNAL', `cannot reload the weights of block ${layer}`);
-          const byName = new Map(reload(tensors.map((t) => t.name!)).map((t) => [t.name!, t]));
-          for (const t of tensors) {
-            const r = byName.get(t.name!);
-            const bytes = r?.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL ? Number(r.externalData?.find((kv) => kv.key === 'length')?.value ?? -1) : (r?.rawData?.length ?? -1);
-            if (!r || bytes !== this.released.get(t)) throw new ModelError('INTERNAL', `block ${layer}: weight ${t.name} not found again in the model file`);
-            Object.assign(t, { rawData: r.rawData, dataLocation: r.dataLocation, externalData: r.externalData });
-          }
+    while (l.switching) await l.switching;
+    if (!l.joined || !l.specs) return;
+    const { attn: a, mlp: m } = l.specs;
+    l.switching = this.switchLayer(layer, [a, m], ([attn, mlp]) => {
+      const joined = l.joined!;
+      Object.assign(l, { attn, mlp, joined: undefined });
+      retire(joined);
+    });
+    await l.switching;
+  }
+
+  /** Join a split block again (attention + MLP in one session). */
+  private async joinLayer(layer: number): Promise<void> {
+    const l = this.layers[layer];
+    if (l.switching || l.joined || !l.attn || !l.mlp || !l.specs) return;
+    l.switching = this.switchLayer(layer, [l.specs.joined], ([joined]) => {
+      const { attn, mlp } = l;
+      Object.assign(l, { joined, attn: undefined, mlp: undefined });
+      retire(attn!);
+      retire(mlp!);
+    });
+    await l.switching;
+  }
+
+  /**
+   * Load stages of a block and hand them to `swap`. Released weights are read again from the model file
+   * for the time it takes to load them, then dropped again.
+   */
+  private async switchLayer(layer: number, specs: StageSpec[], swap: (stages: Stage[]) => void): Promise<void> {
+    const l = this.layers[layer];
+    const tensors = [...new Set(specs.flatMap((s) => [...stageInits(s)]))].filter((t) => this.released.has(t));
+    const loaded: Stage[] = [];
+    try {
+      if (tensors.length) {
+        const reload = this.parts.reloadInitializers;
+        if (!reload) throw new ModelError('INTERNAL', `cannot reload the weights of block ${layer}`);
+        const byName = new Map(reload(tensors.map((t) => t.name!)).map((t) => [t.name!, t]));
+        for (const t of tensors) {
+          const r = byName.get(t.name!);
+          const bytes = r?.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL ? Number(r.externalData?.find((kv) => kv.key === 'length')?.value ?? -1) : (r?.rawData?.length ?? -1);
+          if (!r || bytes !== this.released.get(t)) throw new ModelError('INTERNAL', `block ${layer}: weight ${t.name} not found again in the model file`);
+          Object.assign(t, { rawData: r.rawData, dataLocation: r.dataLocation, externalData: r.externalData });
         }
-        const attn = await loadStage(this.parts.factory, specs.attn, this.externalDir);
-        let mlp: Stage;
-        try {
-          mlp = await loadStage(this.parts.factory, specs.mlp, this.externalDir);
-        } catch (e) {
-          await attn.session.release();
-          throw e;
-        }
-        if (this.disposed) {
-          await attn.session.release();
-          await mlp.session.release();
-          throw new ModelError('MODEL_NOT_LOADED', 'engine disposed');
-        }
-        const joined = l.joined!;
-        Object.assign(l, { attn, mlp, joined: undefined, split: undefined });
-        retire(joined);
-      } finally {
-        for (const t of tensors) Object.assign(t, { rawData: new Uint8Array(0), dataLocation: onnx.TensorProto.DataLocation.DEFAULT, externalData: [] });
-        l.splitting = undefined;
       }
-    })());
+      for (const spec of specs) loaded.push(await loadStage(this.parts.factory, spec, this.externalDir));
+      if (this.disposed) throw new ModelError('MODEL_NOT_LOADED', 'engine disposed');
+      swap(loaded);
+    } catch (e) {
+      for (const s of loaded) await s.session.release();
+      throw e;
+    } finally {
+      for (const t of tensors) Object.assign(t, { rawData: new Uint8Array(0), dataLocation: onnx.TensorProto.DataLocation.DEFAULT, externalData: [] });
+      l.switching = undefined;
+    }
+  }
+
+  /** Note that a plan needed block `layer` split; join split blocks again after `rejoinIdleMs` without that. */
+  private usedSplit(layer: number): void {
+    const l = this.layers[layer];
+    if (!l.specs) return;
+    l.lastSplitUse = performance.now();
+    clearTimeout(this.rejoinTimer);
+    this.rejoinTimer = setTimeout(() => void this.rejoinIdle(), this.rejoinIdleMs);
+    this.rejoinTimer.unref();
+  }
+
+  private async rejoinIdle(): Promise<void> {
+    for (let layer = 0; layer < this.layers.length && !this.disposed; layer++) {
+      const l = this.layers[layer];
+      if (!l.attn || !l.specs || performance.now() - (l.lastSplitUse ?? 0) < this.rejoinIdleMs) continue;
+      // a block that cannot be joined stays split
+      await this.joinLayer(layer).catch(() => undefined);
+    }
   }
 
   // ---------------------------------------------------------------- inputs
@@ -420,23 +465,38 @@ export class LayeredEngine implements Engine {
       if (needs.mlpOut) result.mlpOut = tensorToMat(out[j.mlpOut]);
       return result;
     }
-    if ((attn || mlp) && stages.joined) await this.splitLayer(slot.layer);
-    const result: SlotOutputs = { state };
-    let s = state;
-    if (attn) {
-      const r = await this.runSublayer(stages.attn!, s, slotIndex);
-      s = r.state;
-      result.attnOut = tensorToMat(r.branch);
+    // a sublayer skip or a patch between the sublayers needs the block split
+    if (attn !== mlp || (attn && mid?.patched)) {
+      if (stages.joined || stages.switching) await this.splitLayer(slot.layer);
+      this.usedSplit(slot.layer);
     }
-    if (mid) s = mid.at(s);
-    result.residMid = s.residual;
-    if (mlp) {
-      const r = await this.runSublayer(stages.mlp!, s, slotIndex);
-      s = r.state;
-      result.mlpOut = tensorToMat(r.branch);
+    // hold both sessions for the whole slot: a block being joined again retires them meanwhile
+    const held = [attn ? stages.attn : undefined, mlp ? stages.mlp : undefined].filter((x): x is Stage => !!x);
+    if (held.length !== Number(attn) + Number(mlp)) throw new ModelError('INTERNAL', `block ${slot.layer}: no sublayer sessions`);
+    for (const h of held) h.busy++;
+    try {
+      const result: SlotOutputs = { state };
+      let s = state;
+      if (attn) {
+        const r = await this.runSublayer(held[0], s, slotIndex);
+        s = r.state;
+        result.attnOut = tensorToMat(r.branch);
+      }
+      if (mid) s = mid.at(s);
+      result.residMid = s.residual;
+      if (mlp) {
+        const r = await this.runSublayer(held[held.length - 1], s, slotIndex);
+        s = r.state;
+        result.mlpOut = tensorToMat(r.branch);
+      }
+      result.state = s;
+      return result;
+    } finally {
+      for (const h of held) {
+        h.busy--;
+        if (h.retired) retire(h);
+      }
     }
-    result.state = s;
-    return result;
   }
 
   async head(residual: Mat): Promise<Mat> {
@@ -653,6 +713,7 @@ export class LayeredEngine implements Engine {
     if (this.disposed) return;
     await this.releaseMonolithic();
     this.disposed = true;
+    clearTimeout(this.rejoinTimer);
     for (const s of [this.prelude, ...this.layers.flatMap((l) => [l.attn, l.mlp, l.block, l.joined]), this.headStage]) if (s) await s.session.release();
   }
 }

@@ -15,6 +15,8 @@ export interface EngineOptions {
   provider?: ProviderRequest;
   /** Intra-op threads per session (default: min(4, CPU count)). */
   threads?: number;
+  /** Blocks split for a sublayer plan are joined again after this long without one (default 30 s). */
+  rejoinIdleMs?: number;
 }
 
 /** Model source: an .onnx file (external data next to it) or an in-memory model whose external data lives in baseDir. */
@@ -55,8 +57,8 @@ export async function createEngine(src: ModelSource, opts: EngineOptions = {}): 
       const want = new Set(names);
       return (loadModel(f, { deferExternalData: true }).graph?.initializer ?? []).filter((t) => want.has(t.name!));
     };
-    return LayeredEngine.create({ mapping, factory, monolithic: f, weights: () => loadModel(f), reloadInitializers }, parts, { releaseWeights: true, externalDir: path.dirname(f) });
+    return LayeredEngine.create({ mapping, factory, monolithic: f, weights: () => loadModel(f), reloadInitializers }, parts, { releaseWeights: true, externalDir: path.dirname(f), rejoinIdleMs: opts.rejoinIdleMs });
   }
   const keep = model;
-  return LayeredEngine.create({ mapping, factory, monolithic: () => encodeModel(keep), weights: () => keep }, parts);
+  return LayeredEngine.create({ mapping, factory, monolithic: () => encodeModel(keep), weights: () => keep }, parts, { rejoinIdleMs: opts.rejoinIdleMs });
 }

@@ -60,6 +60,30 @@ for (const inline of [false, true]) {
       assert.ok(first.logits);
     });
 
+    test('a split block is joined again after the idle time, also while forwards run', async () => {
+      const quick = await createEngine({ path: path.join(dir, 'model.onnx') }, { rejoinIdleMs: 30 });
+      try {
+        const layout = () => (quick as unknown as { layers: { joined?: object; attn?: object }[] }).layers.map((l) => (l.joined ? 'joined' : l.attn ? 'split' : '?')).join(',');
+        const want = (await quick.forward(ids, { taps: sublayerTaps })).taps;
+        const skipMlp: ExecutionPlan = { slots: [{ layer: 0 }, { layer: 1, mlp: false }, { layer: 2, attn: false }] };
+        const skipped = (await quick.forward(ids, { plan: skipMlp })).logits!;
+        assert.equal(layout(), 'joined,split,split');
+        // identity forwards keep running while the blocks are joined again
+        const deadline = performance.now() + 3000;
+        while (layout() !== 'joined,joined,joined' && performance.now() < deadline) {
+          const got = await quick.forward(ids, { taps: sublayerTaps });
+          for (const t of sublayerTaps) assert.ok(maxAbsDiff(got.taps.get(t)!, want.get(t)!) <= 1e-5, t);
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        assert.equal(layout(), 'joined,joined,joined');
+        const again = await quick.forward(ids, { taps: sublayerTaps });
+        for (const t of sublayerTaps) assert.ok(maxAbsDiff(again.taps.get(t)!, want.get(t)!) <= 1e-5, t);
+        assert.ok(maxAbsDiff((await quick.forward(ids, { plan: skipMlp })).logits!, skipped) <= 1e-6);
+      } finally {
+        await quick.dispose();
+      }
+    });
+
     test('runSlot on a joined block returns the sublayer outputs', async () => {
       const fresh = await createEngine({ path: path.join(dir, 'model.onnx') });
       try {
