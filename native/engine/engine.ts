@@ -290,7 +290,8 @@ export class LayeredEngine implements Engine {
     if (!l.specs) return;
     l.lastSplitUse = performance.now();
     clearTimeout(this.rejoinTimer);
-    this.rejoinTimer = setTimeout(() => void this.rejoinIdle(), this.rejoinIdleMs);
+    // setTimeout fires at once for delays past 2^31 - 1 ms
+    this.rejoinTimer = setTimeout(() => void this.rejoinIdle(), Math.min(this.rejoinIdleMs, 2 ** 31 - 1));
     this.rejoinTimer.unref();
   }
 
