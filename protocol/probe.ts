@@ -137,6 +137,29 @@ export interface ProbeReadoutResult {
   probe: { datasetName: string; pooling: ProbePooling; bestLayer: number; modelName: string; accuracy: number[] };
 }
 
+/**
+ * The zero-shot baseline: the model itself, asked to continue each example's text, scored by the
+ * next-token probabilities of one word per label (e.g. female → "she", male → "he"); the predicted
+ * label is the word it finds most likely. No training, so no folds.
+ */
+export interface ZeroShotParams extends WithProgress {
+  modelId: string;
+  dataset: ProbeDatasetSpec;
+  /** Label -> the word that would follow the text for that label (its first token is scored). */
+  words: Record<string, string>;
+}
+
+export interface ZeroShotResult {
+  words: Record<string, string>;
+  /** The token scored for each label (the first token of " word" after the text). */
+  tokens: Record<string, { id: number; text: string }>;
+  examples: number;
+  accuracy: number;
+  /** Mean probability of the true label's word after the text. */
+  meanTrueProb: number;
+  perLabel: { label: string; examples: number; accuracy: number }[];
+}
+
 /** What the probe panel shows: a training run (curves; more runs can be overlaid) or a readout (heatmap). */
 export type ProbePanelResult = ProbeRunResult | ProbeReadoutResult;
 
@@ -148,4 +171,5 @@ export interface ProbeMethods {
   'probe/inspectDataset': { params: InspectDatasetParams; result: InspectDatasetResult };
   'probe/train': { params: ProbeTrainParams; result: ProbeRunResult };
   'probe/readout': { params: ProbeReadoutParams; result: ProbeReadoutResult };
+  'probe/zeroShot': { params: ZeroShotParams; result: ZeroShotResult };
 }

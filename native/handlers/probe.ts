@@ -1,12 +1,13 @@
 // Probe methods (protocol/probe.ts): inspect a data set, train per-layer probes (extraction into the
-// activation cache, fitting in a worker thread), and read a saved probe out on a prompt.
+// activation cache, fitting in a worker thread), the zero-shot baseline, and read a saved probe out on a prompt.
 import { readFile, stat } from 'node:fs/promises';
-import type { InspectDatasetParams, ProbeDatasetSpec, ProbeReadoutParams, ProbeTrainParams } from '../../protocol';
+import type { InspectDatasetParams, ProbeDatasetSpec, ProbeReadoutParams, ProbeTrainParams, ZeroShotParams } from '../../protocol';
 import { modelFingerprint } from '../analyses/probe/cache';
-import { DatasetError, formatFromPath, inspectDataset } from '../analyses/probe/dataset';
+import { DatasetError, formatFromPath, inspectDataset, loadDataset } from '../analyses/probe/dataset';
 import { probeReadout } from '../analyses/probe/readout';
 import { runProbing } from '../analyses/probe/run';
 import { loadProbes } from '../analyses/probe/saved';
+import { zeroShotBaseline } from '../analyses/probe/zeroShot';
 import { ModelError } from '../onnx/errors';
 import type { SidecarServer } from '../server';
 import { sidecarError } from '../server/errors';
@@ -83,6 +84,24 @@ export function register(server: SidecarServer): void {
         onProgress: (fraction, message) => ctx.progress(fraction, message),
       },
       params,
+    ));
+  });
+
+  server.handle('probe/zeroShot', async (params: ZeroShotParams, ctx) => {
+    const model = ctx.models.get(params.modelId);
+    checkSpec(params.dataset);
+    if (!params.words || typeof params.words !== 'object') throw bad('words must be an object {label: word}');
+    return datasetErrors(async () => zeroShotBaseline(
+      {
+        encode: (text) => model.tokenizer.encode(text),
+        tokenText: (id) => model.tokenizer.tokenText(id),
+        nextLogits: (ids, opts) => model.nextLogits(ids, opts),
+        maxTokens: model.contextLength,
+        signal: ctx.signal,
+        onProgress: (fraction, message) => ctx.progress(fraction, message),
+      },
+      await loadDataset({ ...params.dataset, spanColumn: undefined }),
+      params.words,
     ));
   });
 

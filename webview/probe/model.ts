@@ -1,6 +1,6 @@
 // Pure helpers of the probe panel (no DOM): layer labels, echarts options for the accuracy curves,
 // representation metrics and CKA, and CSV rows. Unit-testable in node.
-import type { ProbeReadoutResult, ProbeRunResult } from '../../protocol';
+import type { ProbeReadoutResult, ProbeRunResult, ZeroShotResult } from '../../protocol';
 import type { CsvCell } from '../components/export';
 import type { ChartOption } from '../components/chart';
 
@@ -19,13 +19,14 @@ const pct = (x: number) => Math.round(x * 1000) / 10;
 
 /**
  * Accuracy per layer of each run (with its 95% band), the control task and mass-mean probe of the first
- * run, majority and random-features baselines, and the first run's best layer and concept depth.
+ * run, majority, random-features (and, when scored, zero-shot) baselines, and the first run's best layer
+ * and concept depth.
  * Runs with different depths share an axis of the longest run's layers.
  */
 /** Fallback series colours when the view passes none (VS Code's chart colours in the dark theme). */
 const PALETTE = ['#3794ff', '#cca700', '#89d185', '#b180d7', '#f14c4c', '#d18616'];
 
-export function curveOption(runs: ProbeRunResult[], palette: string[] = PALETTE): ChartOption {
+export function curveOption(runs: ProbeRunResult[], palette: string[] = PALETTE, zeroShot?: ZeroShotResult): ChartOption {
   const colour = (k: number) => palette[k % palette.length];
   const longest = runs.reduce((a, r) => (r.layers.length > a.layers.length ? r : a), runs[0]);
   const labels = longest.layers.map((l) => layerLabel(l.name));
@@ -47,6 +48,7 @@ export function curveOption(runs: ProbeRunResult[], palette: string[] = PALETTE)
         data: [
           { name: `majority ${pct(run.majority.mean)}%`, yAxis: pct(run.majority.mean), lineStyle: { type: 'dotted' }, label: { position: 'insideStartTop' } },
           { name: `random features ${pct(run.randomFeatures.mean)}%`, yAxis: pct(run.randomFeatures.mean), lineStyle: { type: 'dashed' }, label: { position: 'insideEndBottom' } },
+          ...(zeroShot ? [{ name: `zero-shot ${pct(zeroShot.accuracy)}%`, yAxis: pct(zeroShot.accuracy), lineStyle: { type: 'solid', width: 2 }, label: { position: 'insideStartBottom' } }] : []),
           { name: `best ${layerLabel(run.layers[run.bestLayer].name)}`, xAxis: run.bestLayer },
           ...(run.conceptDepth !== run.bestLayer ? [{ name: `concept depth ${layerLabel(run.layers[run.conceptDepth].name)}`, xAxis: run.conceptDepth, lineStyle: { type: 'dashed' } }] : []),
         ],
@@ -100,11 +102,13 @@ export function ckaOption(run: ProbeRunResult): ChartOption {
 }
 
 /** One row per run and layer with every per-layer number. */
-export function runCsvRows(runs: ProbeRunResult[]): CsvCell[][] {
-  const rows: CsvCell[][] = [['run', 'layer', 'accuracy', 'acc_lo', 'acc_hi', 'macro_f1', 'mass_mean_accuracy', 'control_accuracy', 'selectivity', 'lambda', 'prompt_entropy', 'curvature', 'majority', 'random_features']];
-  for (const run of runs) {
-    run.layers.forEach((l, i) => rows.push([runLabel(run), l.name, l.accuracy.mean, l.accuracy.lo, l.accuracy.hi, l.macroF1.mean, l.massMeanAccuracy.mean, l.controlAccuracy.mean, l.selectivity, l.lambda, run.representation.promptEntropy[i], run.representation.curvature[i], run.majority.mean, run.randomFeatures.mean]));
-  }
+export function runCsvRows(runs: ProbeRunResult[], zeroShot?: ZeroShotResult): CsvCell[][] {
+  const rows: CsvCell[][] = [['run', 'layer', 'accuracy', 'acc_lo', 'acc_hi', 'macro_f1', 'mass_mean_accuracy', 'control_accuracy', 'selectivity', 'lambda', 'prompt_entropy', 'curvature', 'majority', 'random_features', 'zero_shot']];
+  runs.forEach((run, k) => {
+    // The zero-shot baseline was scored on the first run's data set.
+    const z = k === 0 ? zeroShot?.accuracy : undefined;
+    run.layers.forEach((l, i) => rows.push([runLabel(run), l.name, l.accuracy.mean, l.accuracy.lo, l.accuracy.hi, l.macroF1.mean, l.massMeanAccuracy.mean, l.controlAccuracy.mean, l.selectivity, l.lambda, run.representation.promptEntropy[i], run.representation.curvature[i], run.majority.mean, run.randomFeatures.mean, z]));
+  });
   return rows;
 }
 

@@ -1,8 +1,8 @@
 // The probe panel. A training run: accuracy per layer with 95% bands, control task, mass-mean probe,
-// majority and random-features baselines, best layer and concept depth, other saved runs overlaid,
+// majority, random-features and (on request) zero-shot baselines, best layer and concept depth, other saved runs overlaid,
 // the confusion matrix at a chosen layer, prompt entropy / curvature and the CKA matrix. A readout:
 // a layers x tokens heatmap of one class's probability, linked to the editor tokens.
-import { isProbeReadout, type ProbePanelResult, type ProbeReadoutResult, type ProbeRunResult } from '../../protocol';
+import { isProbeReadout, type ProbePanelResult, type ProbeReadoutResult, type ProbeRunResult, type ZeroShotResult } from '../../protocol';
 import type { ViewHost, ViewInit, ViewInstance, ViewModule } from '../api';
 import { Chart } from '../components/chart';
 import { exportCsv, exportJson } from '../components/export';
@@ -14,6 +14,9 @@ import css from './probe.css';
 interface ProbeViewState {
   /** Overlaid saved runs (their run files). */
   overlays?: string[];
+  /** The zero-shot baseline, once scored (label words typed in the panel). */
+  zeroShot?: ZeroShotResult;
+  zeroShotWords?: Record<string, string>;
   confusionLayer?: number;
   readoutClass?: number;
 }
@@ -132,14 +135,14 @@ class ProbeView implements ViewInstance {
       this.body.append(el('div', { class: 'll-probe-note' }, `${run.skipped.length} malformed row(s) skipped: ${run.skipped.slice(0, 10).map((s) => `line ${s.line} (${s.reason})`).join('; ')}${run.skipped.length > 10 ? '; …' : ''}`));
     }
     const bar = el('div', { class: 'll-probe-bar' },
-      button('CSV', () => exportCsv(this.host, runCsvRows(runs), 'probe-layers'), { secondary: true, title: 'Export the per-layer numbers as CSV' }),
-      button('JSON', () => exportJson(this.host, runs.length === 1 ? run : runs, 'probe-run'), { secondary: true, title: 'Export the run as JSON' }));
+      button('CSV', () => exportCsv(this.host, runCsvRows(runs, this.state.zeroShot), 'probe-layers'), { secondary: true, title: 'Export the per-layer numbers as CSV' }),
+      button('JSON', () => exportJson(this.host, runs.length === 1 ? { ...run, zeroShot: this.state.zeroShot } : runs, 'probe-run'), { secondary: true, title: 'Export the run as JSON' }));
     this.body.append(bar);
     void this.overlayPicker(bar);
 
     this.body.append(el('h3', {}, runs.length > 1 ? `Probe accuracy per layer: ${runs.map(runLabel).join(' | ')}` : 'Probe accuracy per layer'));
     const curve = new Chart(this.body, this.host, { label: 'Probe accuracy per layer with baselines', exportName: 'probe-accuracy' });
-    curve.setOption(curveOption(runs, ['blue', 'orange', 'green', 'purple', 'red', 'yellow'].map((c) => this.host.cssVar(`--vscode-charts-${c}`)).filter(Boolean)));
+    curve.setOption(curveOption(runs, ['blue', 'orange', 'green', 'purple', 'red', 'yellow'].map((c) => this.host.cssVar(`--vscode-charts-${c}`)).filter(Boolean), this.state.zeroShot));
     const pickLayer = (chart: typeof curve.instance) =>
       chart.on('click', (p: { dataIndex?: number }) => {
         if (p.dataIndex === undefined) return;
@@ -150,6 +153,8 @@ class ProbeView implements ViewInstance {
     pickLayer(curve.instance);
     curve.onRebuild = pickLayer;
     this.charts.push(curve);
+
+    this.body.append(this.zeroShotSection(run));
 
     const confusion = el('section', { 'aria-label': 'Confusion matrix' });
     this.body.append(confusion);
@@ -163,6 +168,42 @@ class ProbeView implements ViewInstance {
     const cka = new Chart(this.body, this.host, { label: 'Linear CKA between layers', height: '320px', exportName: 'probe-cka' });
     cka.setOption(ckaOption(run));
     this.charts.push(cka);
+  }
+
+  /** The zero-shot baseline: one word per label, scored as the model's own next word after each text. */
+  private zeroShotSection(run: ProbeRunResult): HTMLElement {
+    const section = el('section', { class: 'll-probe-zeroshot', 'aria-label': 'Zero-shot baseline' });
+    const words = { ...(this.state.zeroShotWords ?? {}) };
+    const inputs = run.labels.map((label) => {
+      const input = el('input', { type: 'text', value: words[label] ?? '', placeholder: 'word', 'aria-label': `Word for ${label}` });
+      input.addEventListener('input', () => (words[label] = input.value));
+      return el('label', {}, `${label} → `, input);
+    });
+    const status = el('span', { role: 'status' });
+    const z = this.state.zeroShot;
+    if (z) {
+      const scored = run.labels.map((l) => `${l} → ${JSON.stringify(z.tokens[l]?.text ?? z.words[l])}`).join(', ');
+      status.textContent = `Zero-shot (the model's own next word: ${scored}): ${fmt(z.accuracy * 100)}% of ${z.examples} examples; mean P(true word) ${fmt(z.meanTrueProb)}.`;
+    }
+    const score = button('Score zero-shot', () => {
+      status.textContent = 'Scoring the model’s next words…';
+      this.host.request<ZeroShotResult>('zeroShot', { words }).then(
+        (result) => {
+          this.state.zeroShot = result;
+          this.state.zeroShotWords = words;
+          this.save();
+          this.render();
+        },
+        (e: Error) => (status.textContent = `Zero-shot failed: ${e.message}`),
+      );
+    }, { secondary: true, title: 'Score the zero-shot baseline with these words' });
+    section.append(
+      el('h3', {}, 'Zero-shot baseline'),
+      el('p', { class: 'll-probe-note' }, 'Does the model already say it? Give the word that would follow each text for each label; each example is classified by which word the model finds most likely next.'),
+      el('div', { class: 'll-probe-bar' }, ...inputs, score),
+      status,
+    );
+    return section;
   }
 
   private renderConfusion(run: ProbeRunResult, section: HTMLElement): void {

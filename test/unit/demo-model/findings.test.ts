@@ -3,13 +3,14 @@
 // (measured there independently in PyTorch by tools/demo-model/inspect_model.py):
 //   decoding: the colour answer becomes the logit lens's top-1 only after the last block;
 //   skipping: block 2 can be skipped with the answers intact, blocks 0, 1 and 3 carry the colour recall;
-//   probing:  gender is linearly readable at the last token from block 0 on, not at the embedding.
+//   probing:  gender is linearly readable at the last token from block 0 on, not at the embedding, and
+//             the model itself already says it (the zero-shot baseline).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startInMemorySidecar, type InMemorySidecar } from '../support/rpc';
+import { errorOf, startInMemorySidecar, type InMemorySidecar } from '../support/rpc';
 import { DEMO_DATA, DEMO_MODEL, readJsonl, type TaskCase } from './helpers';
 
 const CASES = 30;
@@ -81,5 +82,18 @@ describe('demo model findings through the sidecar (held-out colour questions, ge
       assert.ok(layer.selectivity > 0.2, `${layer.name}: selectivity ${layer.selectivity}`);
     }
     assert.ok(run.bestLayer >= 1);
+  });
+
+  it('zero-shot baseline: the model itself says he / she after "Then" (so the probe adds little here); swapped words score the mirror image', async () => {
+    const dataset = { path: path.join(DEMO_DATA, 'probe-gender.csv'), textColumn: 'text', labelColumn: 'label' };
+    const right = await sidecar.call('probe/zeroShot', { modelId, dataset, words: { female: 'she', male: 'he' } });
+    assert.equal(right.examples, 400);
+    assert.deepEqual(right.tokens, { female: { id: right.tokens.female.id, text: ' she' }, male: { id: right.tokens.male.id, text: ' he' } });
+    assert.ok(right.accuracy >= 0.9, `accuracy ${right.accuracy}`);
+    assert.ok(right.meanTrueProb > 0.5, `p(true word) ${right.meanTrueProb}`);
+    const swapped = await sidecar.call('probe/zeroShot', { modelId, dataset, words: { female: 'he', male: 'she' } });
+    assert.ok(Math.abs(swapped.accuracy - (1 - right.accuracy)) < 1e-9, `${swapped.accuracy} vs ${right.accuracy}`);
+    await assert.rejects(sidecar.call('probe/zeroShot', { modelId, dataset, words: { female: 'she' } }), /missing: male/);
+    assert.equal((await errorOf(sidecar.call('probe/zeroShot', { modelId, dataset, words: { female: 'she' } })))?.code, 'BAD_DATASET');
   });
 });

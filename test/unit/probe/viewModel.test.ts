@@ -38,6 +38,12 @@ test('CKA heatmap cells and CSV exports', () => {
   const rows = runCsvRows([run]);
   assert.equal(rows.length, 4);
   assert.deepEqual(rows[3].slice(1, 3), ['blocks.1.resid_post', 0.9]);
+  assert.equal(rows[0].at(-1), 'zero_shot');
+  assert.equal(rows[3].at(-1), undefined);
+  const zeroShot = { words: { a: 'x', b: 'y' }, tokens: {}, examples: 10, accuracy: 0.8, meanTrueProb: 0.7, perLabel: [] };
+  assert.deepEqual(runCsvRows([run], zeroShot).slice(1).map((r) => r.at(-1)), [0.8, 0.8, 0.8]);
+  const marks = (curveOption([run], undefined, zeroShot) as { series: { markLine?: { data: { name: string; yAxis?: number }[] } }[] }).series.flatMap((x) => x.markLine?.data ?? []);
+  assert.deepEqual(marks.filter((m) => m.name.startsWith('zero-shot')).map((m) => [m.name, m.yAxis]), [['zero-shot 80%', 80]]);
   const readout: ProbeReadoutResult = { tokens: [{ id: 1, text: 'a', start: 0, end: 1 }], labels: ['x', 'y'], layerNames: ['embed'], probs: [[[0.25, 0.75]]], probe: { datasetName: 'd', pooling: 'last', bestLayer: 0, modelName: 'm', accuracy: [0.5] } };
   assert.ok(isProbeReadout(readout) && !isProbeReadout(run));
   assert.deepEqual(readoutCsvRows(readout), [['layer', 'token_index', 'token', 'p_x', 'p_y'], ['embed', 0, 'a', 0.25, 0.75]]);
