@@ -228,28 +228,36 @@ export class LayeredEngine implements Engine {
   /** Replace a joined block by its attention and MLP sessions (concurrent callers share the work). */
   private async splitLayer(layer: number): Promise<void> {
     const l = this.layers[layer];
-    while (l.switching) await l.switching;
+    while (l.switching) await l.switching.catch(() => undefined);
     if (!l.joined || !l.specs) return;
     const { attn: a, mlp: m } = l.specs;
-    l.switching = this.switchLayer(layer, [a, m], ([attn, mlp]) => {
+    await this.switching(l, this.switchLayer(layer, [a, m], ([attn, mlp]) => {
       const joined = l.joined!;
       Object.assign(l, { attn, mlp, joined: undefined });
       retire(joined);
-    });
-    await l.switching;
+    }));
+  }
+
+  /** Mark a block as switching while `p` runs. */
+  private async switching(l: LayerStages, p: Promise<void>): Promise<void> {
+    l.switching = p;
+    try {
+      await p;
+    } finally {
+      if (l.switching === p) l.switching = undefined;
+    }
   }
 
   /** Join a split block again (attention + MLP in one session). */
   private async joinLayer(layer: number): Promise<void> {
     const l = this.layers[layer];
     if (l.switching || l.joined || !l.attn || !l.mlp || !l.specs) return;
-    l.switching = this.switchLayer(layer, [l.specs.joined], ([joined]) => {
+    await this.switching(l, this.switchLayer(layer, [l.specs.joined], ([joined]) => {
       const { attn, mlp } = l;
       Object.assign(l, { joined, attn: undefined, mlp: undefined });
       retire(attn!);
       retire(mlp!);
-    });
-    await l.switching;
+    }));
   }
 
   /**
@@ -257,7 +265,6 @@ export class LayeredEngine implements Engine {
    * for the time it takes to load them, then dropped again.
    */
   private async switchLayer(layer: number, specs: StageSpec[], swap: (stages: Stage[]) => void): Promise<void> {
-    const l = this.layers[layer];
     const tensors = [...new Set(specs.flatMap((s) => [...stageInits(s)]))].filter((t) => this.released.has(t));
     const loaded: Stage[] = [];
     try {
@@ -280,7 +287,6 @@ export class LayeredEngine implements Engine {
       throw e;
     } finally {
       for (const t of tensors) Object.assign(t, { rawData: new Uint8Array(0), dataLocation: onnx.TensorProto.DataLocation.DEFAULT, externalData: [] });
-      l.switching = undefined;
     }
   }
 
