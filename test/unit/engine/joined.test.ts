@@ -61,13 +61,16 @@ for (const inline of [false, true]) {
     });
 
     test('a split block is joined again after the idle time, also while forwards run', async () => {
-      const quick = await createEngine({ path: path.join(dir, 'model.onnx') }, { rejoinIdleMs: 30 });
+      const quick = await createEngine({ path: path.join(dir, 'model.onnx') }, { rejoinIdleMs: 60_000 });
       try {
         const layout = () => (quick as unknown as { layers: { joined?: object; attn?: object }[] }).layers.map((l) => (l.joined ? 'joined' : l.attn ? 'split' : '?')).join(',');
         const want = (await quick.forward(ids, { taps: sublayerTaps })).taps;
         const skipMlp: ExecutionPlan = { slots: [{ layer: 0 }, { layer: 1, mlp: false }, { layer: 2, attn: false }] };
         const skipped = (await quick.forward(ids, { plan: skipMlp })).logits!;
         assert.equal(layout(), 'joined,split,split');
+        // a short idle time from the next sublayer plan on
+        quick.rejoinIdleMs = 20;
+        await quick.forward(ids, { plan: skipMlp });
         // identity forwards keep running while the blocks are joined again
         const deadline = performance.now() + 3000;
         while (layout() !== 'joined,joined,joined' && performance.now() < deadline) {
@@ -83,6 +86,27 @@ for (const inline of [false, true]) {
         await quick.dispose();
       }
     });
+
+    if (!inline) {
+      test('a block whose weights cannot be read again stays joined and usable; the next split works', async () => {
+        const data = path.join(dir, 'model.onnx_data');
+        const fresh = await createEngine({ path: path.join(dir, 'model.onnx') });
+        try {
+          const want = (await fresh.forward(ids)).logits!;
+          fs.renameSync(data, `${data}.moved`);
+          const skipAttn: ExecutionPlan = { slots: [{ layer: 0 }, { layer: 1 }, { layer: 2, attn: false }] };
+          const code = await fresh.forward(ids, { plan: skipAttn }).then(() => 'no error', (e) => (e as { code?: string }).code);
+          fs.renameSync(`${data}.moved`, data);
+          assert.equal(code, 'MISSING_EXTERNAL_DATA');
+          assert.ok(maxAbsDiff((await fresh.forward(ids)).logits!, want) <= 1e-6);
+          const skipped = (await fresh.forward(ids, { plan: skipAttn })).logits!;
+          assert.ok(maxAbsDiff(skipped, (await reference.forward(ids, { plan: skipAttn })).logits!) <= 1e-5);
+        } finally {
+          if (fs.existsSync(`${data}.moved`)) fs.renameSync(`${data}.moved`, data);
+          await fresh.dispose();
+        }
+      });
+    }
 
     test('runSlot on a joined block returns the sublayer outputs', async () => {
       const fresh = await createEngine({ path: path.join(dir, 'model.onnx') });
