@@ -11,6 +11,9 @@ export type { Engine, Mat, KvCache, StageState, ForwardOptions, ForwardResult, H
 export { ModelError } from '../onnx/errors';
 export { LayeredEngine } from './engine';
 
+/** How long the model file decoded to re-read released weights is kept for the next block. */
+const RELOAD_KEEP_MS = 5_000;
+
 export interface EngineOptions {
   provider?: ProviderRequest;
   /** Intra-op threads per session (default: min(4, CPU count)). */
@@ -53,9 +56,15 @@ export async function createEngine(src: ModelSource, opts: EngineOptions = {}): 
   if (file) {
     // the model read here is ours: its weight bytes are released stage by stage, re-read on demand
     const f = file;
+    // a sweep splits block after block: keep the decoded file (inline weights included) for a few seconds
+    let reloaded: ModelProto | undefined;
     const reloadInitializers = (names: string[]) => {
+      if (!reloaded) {
+        reloaded = loadModel(f, { deferExternalData: true });
+        setTimeout(() => (reloaded = undefined), RELOAD_KEEP_MS).unref();
+      }
       const want = new Set(names);
-      return (loadModel(f, { deferExternalData: true }).graph?.initializer ?? []).filter((t) => want.has(t.name!));
+      return (reloaded.graph?.initializer ?? []).filter((t) => want.has(t.name!));
     };
     return LayeredEngine.create({ mapping, factory, monolithic: f, weights: () => loadModel(f), reloadInitializers }, parts, { releaseWeights: true, externalDir: path.dirname(f), rejoinIdleMs: opts.rejoinIdleMs });
   }
