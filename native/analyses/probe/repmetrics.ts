@@ -24,13 +24,34 @@ export function promptEntropy(H: Float32Array, T: number, d: number): number {
   // The non-zero eigenvalues of Z Zᵀ [t, t] and Zᵀ Z [d, d] agree: decompose the smaller one.
   const n = Math.min(t, d);
   const G = new Float64Array(n * n);
-  for (let a = 0; a < n; a++) {
-    for (let b = a; b < n; b++) {
-      let s = 0;
-      if (t <= d) for (let j = 0; j < d; j++) s += H[(start + a) * d + j] * H[(start + b) * d + j];
-      else for (let r = start; r < T; r++) s += H[r * d + a] * H[r * d + b];
-      G[a * n + b] = s;
-      G[b * n + a] = s;
+  if (t <= d) {
+    // Token x token dot products over contiguous rows, four accumulators (the hot loop of extraction).
+    for (let a = 0; a < n; a++) {
+      const ra = H.subarray((start + a) * d, (start + a + 1) * d);
+      for (let b = a; b < n; b++) {
+        const rb = H.subarray((start + b) * d, (start + b + 1) * d);
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        let j = 0;
+        for (; j + 3 < d; j += 4) {
+          s0 += ra[j] * rb[j];
+          s1 += ra[j + 1] * rb[j + 1];
+          s2 += ra[j + 2] * rb[j + 2];
+          s3 += ra[j + 3] * rb[j + 3];
+        }
+        for (; j < d; j++) s0 += ra[j] * rb[j];
+        const s = s0 + s1 + s2 + s3;
+        G[a * n + b] = s;
+        G[b * n + a] = s;
+      }
+    }
+  } else {
+    for (let a = 0; a < n; a++) {
+      for (let b = a; b < n; b++) {
+        let s = 0;
+        for (let r = start; r < T; r++) s += H[r * d + a] * H[r * d + b];
+        G[a * n + b] = s;
+        G[b * n + a] = s;
+      }
     }
   }
   const eig = Array.from(symmetricEigenvalues(G, n), (v) => Math.max(0, v));
