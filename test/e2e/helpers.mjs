@@ -23,15 +23,26 @@ export function makeHelpers({ page, server, profile, workspace, resultsDir, exte
     skip(reason) { throw new SkipTest(reason); },
 
     /** Opens the command palette, picks the command by its title (e.g. "layerlens: Load Demo Model"), runs it. */
-    async runCommand(title, { timeout = 15_000 } = {}) {
-      await h.closeQuickInput();
-      await page.keyboard.press('F1');
-      const input = page.locator(`${QUICK_INPUT} input`);
-      await input.waitFor({ state: 'visible', timeout });
-      await input.fill(`>${title}`);
-      const row = h.paletteRow(title);
-      await row.waitFor({ state: 'visible', timeout });
-      await row.click();
+    async runCommand(title, { timeout = 30_000 } = {}) {
+      // Retried with a fresh palette: right after startup a command can be missing from the palette for a
+      // moment (its enablement context is not evaluated yet), and the palette does not refresh by itself.
+      const until = Date.now() + timeout;
+      for (;;) {
+        await h.closeQuickInput();
+        await page.keyboard.press('F1');
+        const input = page.locator(`${QUICK_INPUT} input`);
+        await input.waitFor({ state: 'visible', timeout });
+        await input.fill(`>${title}`);
+        const row = h.paletteRow(title);
+        const left = until - Date.now();
+        const found = await row.waitFor({ state: 'visible', timeout: Math.max(1_000, Math.min(5_000, left)) }).then(() => true, () => false);
+        if (found) {
+          await row.click();
+          break;
+        }
+        if (Date.now() >= until) throw new Error(`the palette never offered "${title}"`);
+        await page.waitForTimeout(1_000);
+      }
       await page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout }).catch(() => {});
     },
 
