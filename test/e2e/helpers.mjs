@@ -43,7 +43,9 @@ export function makeHelpers({ page, server, profile, workspace, resultsDir, exte
         if (Date.now() >= until) throw new Error(`the palette never offered "${title}"`);
         await page.waitForTimeout(1_000);
       }
-      await page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout }).catch(() => {});
+      // The palette closes at once; a command that asks something opens a new quick pick in its place, so
+      // do not wait long for "hidden" (a quick pick left waiting can lose focus and close).
+      await page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout: 3_000 }).catch(() => {});
     },
 
     /** Palette rows whose label is exactly `title` (use after typing into the palette). */
