@@ -34,8 +34,7 @@ export async function fitLens(ctx: FeatureContext, arg?: unknown): Promise<FitLe
       `layerlens: ${res.kind} lens ${res.cached ? 'loaded from cache' : 'fitted'}: held-out KL to the output ${before.toFixed(3)} (logit lens) → ${after.toFixed(3)} nats, mean over layers.`,
       'Show per Layer',
     )
-    .then((pick) => {
-      if (pick) void ctx.showResult({ kind: 'decode', title: `${res.kind === 'tuned' ? 'Tuned' : 'Linear-shortcut'} lens fit: ${model.name}`, modelId: model.id, modelName: model.name, request: { method: 'decode/fitLens', params }, result: res });
-    });
+    .then((pick) => pick && ctx.showResult({ kind: 'decode', title: `${res.kind === 'tuned' ? 'Tuned' : 'Linear-shortcut'} lens fit: ${model.name}`, modelId: model.id, modelName: model.name, request: { method: 'decode/fitLens', params }, result: res }))
+    .then(undefined, (e: unknown) => ctx.log.error(`Showing the lens fit: ${e instanceof Error ? e.message : String(e)}`));
   return res;
 }

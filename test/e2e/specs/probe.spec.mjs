@@ -21,6 +21,15 @@ async function pick(page, label) {
   await page.waitForTimeout(300);
 }
 
+/** "Train Probes on a Data Set…" on `csv` (text / label / group columns, no span) with the given pooling. */
+async function trainProbes(page, helpers, csv, pooling) {
+  await helpers.runCommand('layerlens: Train Probes on a Data Set…');
+  await pick(page, 'Choose a File');
+  await helpers.chooseInFileDialog(csv, 'Train probes');
+  for (const column of ['text', 'label', 'group', '(none)']) await pick(page, column);
+  await pick(page, pooling);
+}
+
 export default {
   async 'training probes on a CSV shows the accuracy curve with real values'({ page, helpers }) {
     if (existsSync(demoOnnx)) await helpers.loadDemoModel();
@@ -35,14 +44,7 @@ export default {
     const csv = join(helpers.workspace, 'gender-small.csv');
     writeFileSync(csv, [lines[0], ...kept].join('\n') + '\n');
     await helpers.withoutErrors(async () => {
-      await helpers.runCommand('layerlens: Train Probes on a Data Set…');
-      await pick(page, 'Choose a File');
-      await helpers.chooseInFileDialog(csv, 'Train probes');
-      await pick(page, 'text');
-      await pick(page, 'label');
-      await pick(page, 'group');
-      await pick(page, '(none)');
-      await pick(page, 'Last token');
+      await trainProbes(page, helpers, csv, 'Last token');
       const view = helpers.webview();
       const summary = view.locator('.ll-probe-summary').first();
       await summary.waitFor({ timeout: 240_000 });
@@ -77,14 +79,7 @@ export default {
   async 'a second run (mean pooling) overlays the first saved run in one chart'({ page, helpers }) {
     const csv = join(helpers.workspace, 'gender-small.csv');
     await helpers.withoutErrors(async () => {
-      await helpers.runCommand('layerlens: Train Probes on a Data Set…');
-      await pick(page, 'Choose a File');
-      await helpers.chooseInFileDialog(csv, 'Train probes');
-      await pick(page, 'text');
-      await pick(page, 'label');
-      await pick(page, 'group');
-      await pick(page, '(none)');
-      await pick(page, 'Mean over tokens');
+      await trainProbes(page, helpers, csv, 'Mean over tokens');
       await helpers.activateTab('(mean)');
       const view = helpers.webview();
       await view.locator('.ll-probe-summary', { hasText: 'pooling mean' }).waitFor({ timeout: 240_000 });
