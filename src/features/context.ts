@@ -9,13 +9,12 @@ import { PanelManager, type PanelServices } from '../panels/manager';
 import type { ResultPanel } from '../panels/panel';
 import { mayExceedTokens } from '../prompts/limits';
 import { resolvePrompt } from '../prompts/resolve';
-import type { ResultStore } from '../results/store';
+import type { NewResult, ResultStore } from '../results/store';
 import { SidecarError, type SidecarClient } from '../sidecar/client';
 import type { FeatureContext, PromptRef, RequestOptions, ResultToShow, StoredResult } from './api';
 
 type WebviewRequestHandler = (method: string, params: unknown, stored: StoredResult) => Promise<unknown>;
 type RerunHandler = Parameters<FeatureContext['registerRerun']>[1];
-type StoredInput = Omit<StoredResult, 'id' | 'createdAt'>;
 
 export class ShellContext implements FeatureContext, PanelServices, vscode.Disposable {
   readonly panels: PanelManager;
@@ -131,7 +130,7 @@ export class ShellContext implements FeatureContext, PanelServices, vscode.Dispo
     }
     const handler = this.rerunHandlers.get(stored.kind);
     const title = `Re-running ${stored.title}`;
-    let next: StoredInput;
+    let next: NewResult;
     try {
       next = await this.progressNotification(title, (opts) => {
         const relay: Required<RequestOptions> = {
@@ -153,7 +152,7 @@ export class ShellContext implements FeatureContext, PanelServices, vscode.Dispo
     panel.setResult(await this.store.update(stored.id, { ...next, prompt: next.prompt ?? stored.prompt }));
   }
 
-  private async defaultRerun(stored: StoredResult, prompt: { ref: PromptRef; startOffset: number } | undefined, opts: Required<RequestOptions>): Promise<StoredInput> {
+  private async defaultRerun(stored: StoredResult, prompt: { ref: PromptRef; startOffset: number } | undefined, opts: Required<RequestOptions>): Promise<NewResult> {
     const model = await this.models.ensureModel();
     const params: Record<string, unknown> = { ...(stored.request.params as Record<string, unknown>) };
     if ('modelId' in params) params.modelId = model.id;

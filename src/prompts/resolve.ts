@@ -12,8 +12,9 @@ export function documentKind(doc: vscode.TextDocument): PromptDocumentKind | und
 
 /** The prompts of `doc` (see documentKind). */
 export function documentPrompts(doc: vscode.TextDocument): FoundPrompt[] {
-  const known = promptDocumentKind(doc.fileName) !== undefined;
-  return findPrompts(known || documentKind(doc) !== 'markdown' ? doc.fileName : `${doc.fileName}.md`, doc.getText());
+  // An unnamed Markdown document is read as if its name ended in .md (fences are its prompts).
+  const named = promptDocumentKind(doc.fileName) !== undefined;
+  return findPrompts(named || doc.languageId !== 'markdown' ? doc.fileName : `${doc.fileName}.md`, doc.getText());
 }
 
 /** The PromptRef of a prompt found in `doc`. */
