@@ -295,19 +295,32 @@ export class LayeredEngine implements Engine {
     const l = this.layers[layer];
     if (!l.specs) return;
     l.lastSplitUse = performance.now();
+    this.scheduleRejoin(this.rejoinIdleMs);
+  }
+
+  private scheduleRejoin(delayMs: number): void {
     clearTimeout(this.rejoinTimer);
     // setTimeout fires at once for delays past 2^31 - 1 ms
-    this.rejoinTimer = setTimeout(() => void this.rejoinIdle(), Math.min(this.rejoinIdleMs, 2 ** 31 - 1));
+    this.rejoinTimer = setTimeout(() => void this.rejoinIdle(), Math.min(delayMs, 2 ** 31 - 1));
     this.rejoinTimer.unref();
   }
 
   private async rejoinIdle(): Promise<void> {
+    // Blocks not idle long enough yet (the timer's millisecond clock can fire a little before
+    // performance.now() says the time is up) or busy switching are looked at again later, not dropped.
+    let again = Infinity;
     for (let layer = 0; layer < this.layers.length && !this.disposed; layer++) {
       const l = this.layers[layer];
-      if (!l.attn || !l.specs || performance.now() - (l.lastSplitUse ?? 0) < this.rejoinIdleMs) continue;
-      // a block that cannot be joined stays split
+      if (!l.attn || !l.specs) continue;
+      const left = this.rejoinIdleMs - (performance.now() - (l.lastSplitUse ?? 0));
+      if (left > 0 || l.switching) {
+        again = Math.min(again, Math.max(left, 1));
+        continue;
+      }
+      // a block that cannot be joined stays split (until a plan splits it again)
       await this.joinLayer(layer).catch(() => undefined);
     }
+    if (again !== Infinity && !this.disposed) this.scheduleRejoin(Math.ceil(again));
   }
 
   // ---------------------------------------------------------------- inputs
